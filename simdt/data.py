@@ -1,0 +1,67 @@
+"""Where clients' data, the held-out evaluation set and the twin's D_twin come from.
+
+A data source is chosen in the scenario (``data: {source: physics}``, the default) and gives the
+world three things, all standardised with statistics every party can know (the twin's):
+- ``client_dataset(site, now)``: what a site can train on at simulated time ``now``;
+- ``eval_set``: held-out real data no client trains on;
+- ``twin_set``: labelled synthetic data D_twin at the twin host.
+A new source is a class with a pydantic ``Params`` model, listed in ``DATA_SOURCES``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from simdt.rng import Streams
+from simdt.store import SiteStore
+from simdt.twins import feature_scaler, load_twin, make_site_asset, make_twin_asset
+
+Arrays = tuple[np.ndarray, np.ndarray]
+
+
+class SourceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSource:
+    Params: ClassVar[type[SourceParams]] = SourceParams
+    feature_names: list[str]
+    eval_set: Arrays
+    twin_set: Arrays
+
+    def client_dataset(self, site: str, now: float) -> Arrays:
+        raise NotImplementedError
+
+
+class PhysicsData(DataSource):
+    """Each site's real asset (parameters drawn around the twin's nominal ones) recorded into a local
+    store; the held-out evaluation recording comes first, so no client ever trains on it."""
+
+    def __init__(self, params: SourceParams, scenario, sites: list[str], streams: Streams, catalog: Path):
+        twin_def = load_twin(scenario.sites.twin, catalog / "twins")
+        mean, std = feature_scaler(twin_def, streams.numpy("twin/scaler"))
+        self._scale = lambda X: ((X - mean) / std).astype(np.float32)
+        period = scenario.evaluation.period
+        self.stores, eval_X, eval_y = {}, [], []
+        for s in sites:
+            asset = make_site_asset(twin_def, s, scenario.sites.mismatch, streams.numpy(f"site/{s}/asset"))
+            X, y, _ = asset.generate(0.0, period)
+            eval_X.append(X)
+            eval_y.append(y)
+            self.stores[s] = SiteStore(asset, t_offset=period, retention_s=scenario.sites.retention)
+        self.eval_set = (self._scale(np.concatenate(eval_X)), np.concatenate(eval_y))
+        twin = make_twin_asset(twin_def, streams.numpy("twin/asset"))
+        tX, ty = twin.synthetic_dataset(scenario.twin_data.windows, scenario.twin_data.anomaly_fraction,
+                                        streams.numpy("twin/data"))
+        self.twin_set = (self._scale(tX), ty)
+        self.feature_names = list(twin.feature_names)
+
+    def client_dataset(self, site: str, now: float) -> Arrays:
+        X, y = self.stores[site].dataset(now)
+        return self._scale(X), y
+
+
+DATA_SOURCES: dict[str, type[DataSource]] = {"physics": PhysicsData}

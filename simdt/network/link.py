@@ -1,0 +1,58 @@
+"""A link between two network nodes, and the random outage process that takes it down."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import simpy
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    """A full-duplex link; ``a`` is the downstream end, so "up" means a -> b (bit/s, seconds)."""
+
+    name: str
+    a: str
+    b: str
+    up_bps: float
+    down_bps: float
+    delay_s: float
+    loss: float = 0.0
+    mtbf_s: float | None = None
+    mttr_s: float | None = None
+    queue_packets: int | None = None  # bottleneck buffer; None: unmodelled (no queueing delay)
+
+    def __post_init__(self):
+        if self.a == self.b:
+            raise ValueError(f"link {self.name!r}: both ends are {self.a!r}")
+        if not (self.up_bps > 0 and self.down_bps > 0):
+            raise ValueError(f"link {self.name!r}: up_bps and down_bps must be > 0")
+        if self.delay_s < 0:
+            raise ValueError(f"link {self.name!r}: delay_s must be >= 0")
+        if not 0.0 <= self.loss < 1.0:
+            raise ValueError(f"link {self.name!r}: loss must be in [0, 1)")
+        if (self.mtbf_s is None) != (self.mttr_s is None):
+            raise ValueError(f"link {self.name!r}: give both mtbf_s and mttr_s, or neither")
+        if self.mtbf_s is not None and not (self.mtbf_s > 0 and self.mttr_s > 0):
+            raise ValueError(f"link {self.name!r}: mtbf_s and mttr_s must be > 0")
+
+        if self.queue_packets is not None and self.queue_packets < 1:
+            raise ValueError(f"link {self.name!r}: queue_packets must be >= 1")
+
+    def direction(self, frm: str) -> str:
+        """'up' when traversed from ``a``, 'down' when from ``b``."""
+        return "up" if frm == self.a else "down"
+
+    def capacity_bps(self, direction: str) -> float:
+        return self.up_bps if direction == "up" else self.down_bps
+
+
+def outages(env: simpy.Environment, link: LinkConfig, rng: np.random.Generator,
+            set_state: Callable[[str, bool], None]):
+    """Alternate exponential up-times (mean MTBF) and outages (mean MTTR) forever."""
+    while True:
+        yield env.timeout(rng.exponential(link.mtbf_s))
+        set_state(link.name, False)
+        yield env.timeout(rng.exponential(link.mttr_s))
+        set_state(link.name, True)

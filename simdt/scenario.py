@@ -1,0 +1,430 @@
+"""Scenarios: YAML files validated with pydantic, quantities with units, catalog entries by name.
+
+A scenario names catalog entries (``twin: centrifugal_pump``, ``uplink: rural_lte``); they are
+resolved against the catalog folders ``twins/`` and ``networks/`` found beside the scenario
+(its folder or the folder above it), in the current directory, or in the project checkout.
+Every problem becomes one :class:`ScenarioError` naming the file, the field and, where YAML
+knows it, the line.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from simdt import units
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCENARIO = "default"
+
+
+class ScenarioError(Exception):
+    """Bad scenario input. ``str()`` is the one line shown to the user."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None, field: str | None = None):
+        self.message, self.file, self.line, self.field = message, file, line, field
+        where = file or "<scenario>"
+        if line is not None:
+            where += f":{line}"
+        super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
+
+
+def _unit(parse):
+    def convert(value: Any) -> float:
+        try:
+            return parse(value)
+        except units.UnitError as exc:
+            raise ValueError(str(exc)) from None
+
+    return BeforeValidator(convert)
+
+
+Bandwidth = Annotated[float, _unit(units.bandwidth_bps), Field(gt=0, description="bit/s, e.g. '10Mbps'")]
+Duration = Annotated[float, _unit(units.duration_s), Field(ge=0, description="seconds, e.g. '300ms', '2d'")]
+PositiveDuration = Annotated[float, _unit(units.duration_s), Field(gt=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LinkProfile(Model):
+    """One link with the same numbers in both directions' delay; ``up`` is toward the server."""
+
+    description: str = ""
+    source: str = ""
+    up: Bandwidth
+    down: Bandwidth
+    delay: Duration = Field(description="one-way propagation delay")
+    loss: Probability = 0.0
+    mtbf: PositiveDuration | None = Field(None, description="mean time between outages (exponential)")
+    mttr: PositiveDuration | None = Field(None, description="mean outage duration (exponential)")
+
+    @model_validator(mode="after")
+    def _outage_pair(self):
+        if (self.mtbf is None) != (self.mttr is None):
+            raise ValueError("outages need both mtbf and mttr (or neither)")
+        return self
+
+
+class LinkRef(Model):
+    """A link given inline, or a catalog profile with some fields overridden."""
+
+    profile: str | None = None
+    description: str | None = None
+    source: str | None = None
+    up: Bandwidth | None = None
+    down: Bandwidth | None = None
+    delay: Duration | None = None
+    loss: Probability | None = None
+    mtbf: PositiveDuration | None = None
+    mttr: PositiveDuration | None = None
+
+
+def _link_ref(value: Any) -> Any:
+    return {"profile": value} if isinstance(value, str) else value
+
+
+LinkField = Annotated[LinkRef, BeforeValidator(_link_ref)]
+
+
+class SitesSpec(Model):
+    count: int = Field(8, ge=1, le=1_000_000)
+    prefix: str = "site"
+    twin: str = "centrifugal_pump"
+    mismatch: float = Field(0.1, ge=0, le=1, description="relative spread of site parameters around the twin's nominal ones")
+    device: str = "raspberry_pi_4"
+    uplink: LinkField = LinkRef(profile="rural_lte")
+    retention: PositiveDuration = 7 * 86400.0
+
+
+class ServerSpec(Model):
+    device: str = "cloud_server"
+
+
+class TwinHostSpec(Model):
+    placement: Literal["server", "remote"] = "server"
+    device: str = "cloud_server"
+    link: LinkField | None = Field(None, description="link from a remote twin host to the backbone")
+
+    @model_validator(mode="after")
+    def _remote_needs_link(self):
+        if self.placement == "remote" and self.link is None:
+            raise ValueError("a remote twin host needs a link")
+        return self
+
+
+class NetworkSpec(Model):
+    backhaul: LinkField = LinkRef(profile="fiber_backhaul")
+    transfer_timeout: PositiveDuration = 300.0
+    mss: int = Field(1448, ge=64, le=65_000)
+    header_bytes: int = Field(40, ge=0, le=1_000)
+    init_cwnd: int = Field(10, ge=1, le=1_000)
+
+
+class TargetSpec(Model):
+    metric: Literal["accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc"] = "balanced_accuracy"
+    value: float = Field(0.8, gt=0, le=1)
+
+
+class MethodRef(Model):
+    name: str
+    params: dict[str, Any] = {}
+
+
+def _method_ref(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict) and "name" in value:
+        rest = {k: v for k, v in value.items() if k != "name"}
+        return {"name": value["name"], "params": rest}
+    return value
+
+
+class FLSpec(Model):
+    methods: list[Annotated[MethodRef, BeforeValidator(_method_ref)]] = Field(
+        default_factory=lambda: [MethodRef(name="fedavg"), MethodRef(name="fedprox")], min_length=1
+    )
+    rounds: int = Field(30, ge=1, le=100_000)
+    client_fraction: float = Field(0.5, gt=0, le=1)
+    min_clients: int = Field(1, ge=1)
+    local_epochs: int = Field(2, ge=1, le=1_000)
+    batch_size: int = Field(10, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    round_deadline: PositiveDuration = 600.0
+    round_every: Duration = 3600.0
+    start_after: Duration = 86400.0
+    target: TargetSpec = TargetSpec()
+
+
+class TwinDataSpec(Model):
+    windows: int = Field(2000, ge=10)
+    anomaly_fraction: float = Field(0.2, ge=0, lt=1)
+
+
+class EvaluationSpec(Model):
+    period: PositiveDuration = Field(2 * 86400.0, description="held-out recording per site, never trained on")
+
+
+class DataSpec(Model):
+    """Where clients' data comes from: ``source`` names an entry of ``simdt.data.DATA_SOURCES``;
+    the other keys are that source's parameters."""
+
+    source: str = "physics"
+    params: dict[str, Any] = {}
+
+
+def _data_spec(value: Any) -> Any:
+    if isinstance(value, dict) and "params" not in value:
+        return {"source": value.get("source", "physics"), "params": {k: v for k, v in value.items() if k != "source"}}
+    return value
+
+
+class Scenario(Model):
+    name: str
+    description: str = ""
+    seed: int = Field(0, ge=0)
+    sites: SitesSpec = SitesSpec()
+    server: ServerSpec = ServerSpec()
+    twin_host: TwinHostSpec = TwinHostSpec()
+    network: NetworkSpec = NetworkSpec()
+    fl: FLSpec = FLSpec()
+    twin_data: TwinDataSpec = TwinDataSpec()
+    evaluation: EvaluationSpec = EvaluationSpec()
+    data: Annotated[DataSpec, BeforeValidator(_data_spec)] = DataSpec()
+
+    @model_validator(mode="after")
+    def _enough_clients(self):
+        if self.fl.min_clients > self.sites.count:
+            raise ValueError(f"fl.min_clients ({self.fl.min_clients}) exceeds sites.count ({self.sites.count})")
+        return self
+
+
+class Resolved(BaseModel):
+    """A scenario with every catalog reference looked up: what the world is built from."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    scenario: Scenario
+    source: str
+    catalog: Path
+    uplink: LinkProfile
+    backhaul: LinkProfile
+    twin_link: LinkProfile | None
+    methods: list[tuple[str, BaseModel]]
+    data: tuple[str, BaseModel]
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def catalog_dirs(scenario_path: Path | None) -> list[Path]:
+    """Where catalogs are looked for, first match wins."""
+    candidates = []
+    if scenario_path is not None:
+        here = scenario_path.resolve().parent
+        candidates += [here, here.parent]
+    candidates += [Path.cwd(), PROJECT_ROOT]
+    seen, out = set(), []
+    for c in candidates:
+        if c not in seen and (c / "networks").is_dir():
+            seen.add(c)
+            out.append(c)
+    return out
+
+
+def find_scenario(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ScenarioError("no such scenario file", file=str(name_or_path))
+        return path
+    for root in catalog_dirs(None):
+        candidate = root / "scenarios" / f"{name_or_path}.yaml"
+        if candidate.is_file():
+            return candidate
+    raise ScenarioError(f"no scenario named {str(name_or_path)!r} (give a .yaml path or a name in scenarios/)")
+
+
+def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
+    """Line (1-based) of the YAML node at pydantic location ``loc``, or of its closest parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+            if match is None:
+                match_key = next((k for k, _ in node.value if k.value == key), None)
+                return match_key.start_mark.line + 1 if match_key is not None else line
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def _read_yaml(path: Path, label: str) -> tuple[Any, yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file: {exc.strerror}", file=label) from None
+    try:
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"malformed YAML: {problem}", file=label, line=mark.line + 1 if mark else None) from None
+
+
+def _pydantic_error(exc: ValidationError, label: str, node: yaml.Node | None, prefix: tuple = ()) -> ScenarioError:
+    err = exc.errors()[0]
+    loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
+    loc = prefix + loc
+    field = ".".join(str(k) for k in loc) or None
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif "input" in err and err["type"] != "missing" and not isinstance(err["input"], (dict, list)) and repr(err["input"]) not in message:
+        message += f" (got {err['input']!r})"
+    extra = len(exc.errors()) - 1
+    if extra:
+        message += f" [and {extra} more problem{'s' if extra > 1 else ''}]"
+    return ScenarioError(message, file=label, line=_line_of(node, loc), field=field)
+
+
+def _resolve_link(ref: LinkRef, field: str, label: str, node, roots: list[Path]) -> LinkProfile:
+    base: dict[str, Any] = {}
+    if ref.profile is not None:
+        path = next((r / "networks" / f"{ref.profile}.yaml" for r in roots if (r / "networks" / f"{ref.profile}.yaml").is_file()), None)
+        if path is None:
+            known = sorted({p.stem for r in roots for p in (r / "networks").glob("*.yaml")})
+            raise ScenarioError(
+                f"no network profile {ref.profile!r} in networks/ (known: {', '.join(known) or 'none'})",
+                file=label, line=_line_of(node, tuple(field.split("."))), field=field,
+            )
+        data, pnode = _read_yaml(path, str(path))
+        try:
+            base = LinkProfile.model_validate(data).model_dump()
+        except ValidationError as exc:
+            raise _pydantic_error(exc, str(path), pnode) from None
+    base.update({k: v for k, v in ref.model_dump(exclude={"profile"}).items() if v is not None})
+    try:
+        return LinkProfile.model_validate(base)
+    except ValidationError as exc:
+        err = _pydantic_error(exc, label, None)
+        raise ScenarioError(err.message, file=label, line=_line_of(node, tuple(field.split("."))), field=field) from None
+
+
+def _check_twin(name: str, label: str, node, roots: list[Path]) -> None:
+    if not any((r / "twins" / f"{name}.yaml").is_file() for r in roots):
+        known = sorted({p.stem for r in roots for p in (r / "twins").glob("*.yaml")})
+        raise ScenarioError(
+            f"no twin {name!r} in twins/ (known: {', '.join(known) or 'none'})",
+            file=label, line=_line_of(node, ("sites", "twin")), field="sites.twin",
+        )
+
+
+def _check_device(name: str, field: str, label: str, node) -> None:
+    from simdt.devices import DEVICES
+
+    if name not in DEVICES:
+        raise ScenarioError(
+            f"unknown device {name!r} (known: {', '.join(sorted(DEVICES))})",
+            file=label, line=_line_of(node, tuple(field.split("."))), field=field,
+        )
+
+
+def _resolve_methods(spec: FLSpec, label: str, node) -> list[tuple[str, BaseModel]]:
+    from simdt.fl.methods import METHODS
+
+    out = []
+    for i, ref in enumerate(spec.methods):
+        if ref.name not in METHODS:
+            raise ScenarioError(
+                f"unknown method {ref.name!r} (known: {', '.join(METHODS)})",
+                file=label, line=_line_of(node, ("fl", "methods", i)), field=f"fl.methods.{i}",
+            )
+        try:
+            out.append((ref.name, METHODS[ref.name].Params.model_validate(ref.params)))
+        except ValidationError as exc:
+            raise _pydantic_error(exc, label, node, prefix=("fl", "methods", i)) from None
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise ScenarioError("a method is listed twice", file=label, line=_line_of(node, ("fl", "methods")), field="fl.methods")
+    return out
+
+
+def _resolve_data(spec: DataSpec, label: str, node, path: Path | None) -> tuple[str, BaseModel]:
+    from simdt.data import DATA_SOURCES
+
+    if spec.source not in DATA_SOURCES:
+        raise ScenarioError(f"unknown data source {spec.source!r} (known: {', '.join(DATA_SOURCES)})",
+                            file=label, line=_line_of(node, ("data", "source")), field="data.source")
+    try:
+        params = DATA_SOURCES[spec.source].Params.model_validate(spec.params, context={"base": path.parent if path else None})
+    except ValidationError as exc:
+        raise _pydantic_error(exc, label, node, prefix=("data",)) from None
+    return spec.source, params
+
+
+def resolve(data: dict, label: str = "<scenario>", node: yaml.Node | None = None, path: Path | None = None) -> Resolved:
+    """Validate a scenario mapping and look up its catalog entries."""
+    if not isinstance(data, dict):
+        raise ScenarioError("a scenario must be a YAML mapping of fields", file=label, line=1)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _pydantic_error(exc, label, node) from None
+    roots = catalog_dirs(path)
+    if not roots:
+        raise ScenarioError("no catalog folders (networks/, twins/) found beside the scenario or in the project", file=label)
+    _check_twin(scenario.sites.twin, label, node, roots)
+    for field, device in (("sites.device", scenario.sites.device), ("server.device", scenario.server.device),
+                          ("twin_host.device", scenario.twin_host.device)):
+        _check_device(device, field, label, node)
+    return Resolved(
+        scenario=scenario,
+        source=label,
+        catalog=next(r for r in roots if (r / "twins" / f"{scenario.sites.twin}.yaml").is_file()),
+        uplink=_resolve_link(scenario.sites.uplink, "sites.uplink", label, node, roots),
+        backhaul=_resolve_link(scenario.network.backhaul, "network.backhaul", label, node, roots),
+        twin_link=_resolve_link(scenario.twin_host.link, "twin_host.link", label, node, roots) if scenario.twin_host.link else None,
+        methods=_resolve_methods(scenario.fl, label, node),
+        data=_resolve_data(scenario.data, label, node, path),
+    )
+
+
+def load(name_or_path: str | Path = DEFAULT_SCENARIO, overrides: dict[str, Any] | None = None) -> Resolved:
+    """Load, validate and resolve a scenario file (or a name in ``scenarios/``)."""
+    path = find_scenario(name_or_path)
+    label = _display(path)
+    data, node = _read_yaml(path, label)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return resolve(data, label, node, path)
+
+
+def apply_overrides(data: dict, overrides: dict[str, Any]) -> dict:
+    """Set dotted fields (``sites.uplink.up``) in a copy of a scenario mapping."""
+    data = copy.deepcopy(data) if isinstance(data, dict) else {}
+    for dotted, value in overrides.items():
+        target = data
+        keys = dotted.split(".")
+        for key in keys[:-1]:
+            if isinstance(target.get(key), str):  # a catalog name becomes a profile with overrides
+                target[key] = {"profile": target[key]}
+            target = target.setdefault(key, {})
+        target[keys[-1]] = value
+    return data
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
