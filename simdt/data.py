@@ -9,6 +9,7 @@ A new source is a class with a pydantic ``Params`` model, listed in ``DATA_SOURC
 """
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,6 +32,9 @@ class DataSource:
     feature_names: list[str]
     eval_set: Arrays
     twin_set: Arrays
+
+    def __init__(self, params: SourceParams, scenario, sites: list[str], streams: Streams, catalog: Path):
+        raise NotImplementedError
 
     def client_dataset(self, site: str, now: float) -> Arrays:
         raise NotImplementedError
@@ -64,4 +68,21 @@ class PhysicsData(DataSource):
         return self._scale(X), y
 
 
-DATA_SOURCES: dict[str, type[DataSource]] = {"physics": PhysicsData}
+class _Registry(dict):
+    """Name -> data source class; entries given as "module:Class" are imported when first used, so a
+    source with heavy dependencies costs nothing to scenarios that don't use it."""
+
+    def __getitem__(self, name: str) -> type[DataSource]:
+        entry = super().__getitem__(name)
+        if isinstance(entry, str):
+            module, _, cls = entry.partition(":")
+            entry = getattr(import_module(module), cls)
+            self[name] = entry
+        return entry
+
+
+DATA_SOURCES = _Registry(
+    physics=PhysicsData,
+    batadal="simdt.datasets.batadal:BatadalData",
+    skab="simdt.datasets.skab:SkabData",
+)

@@ -9,7 +9,10 @@ from tqdm.auto import tqdm
 from simdt import scenario as scn
 from simdt.eventlog import EventLog
 from simdt.results import Results, package_versions
-from simdt.world import World
+from simdt.data import DATA_SOURCES, DataSource
+from simdt.rng import Streams
+from simdt.twins.gap import mmd, sliced_wasserstein
+from simdt.world import World, site_names
 
 
 def run(scenario: str | Path | dict | scn.Resolved = scn.DEFAULT_SCENARIO, *, seed: int | None = None,
@@ -27,18 +30,35 @@ def run(scenario: str | Path | dict | scn.Resolved = scn.DEFAULT_SCENARIO, *, se
     else:
         resolved = scn.load(scenario, overrides)
     sc = resolved.scenario
+    streams = Streams(sc.seed)
+    source, source_params = resolved.data
+    data = DATA_SOURCES[source](source_params, sc, site_names(sc), streams, resolved.catalog)
+    gap = twin_gap(data, streams)
     log = EventLog()
     total = sc.fl.rounds * len(resolved.methods)
     with tqdm(total=total, desc=sc.name, unit="round", disable=not progress, leave=False) as bar:
         for method, _ in resolved.methods:
             bar.set_postfix_str(method)
-            World(resolved, method, log, on_round=lambda: bar.update(1)).run()
+            World(resolved, method, data, log, on_round=lambda: bar.update(1)).run()
     manifest = {
         "scenario": sc.model_dump(mode="json"),
         "source": resolved.source,
         "links": {"uplink": resolved.uplink.model_dump(), "backhaul": resolved.backhaul.model_dump(),
                   "twin_link": resolved.twin_link.model_dump() if resolved.twin_link else None},
         "seed": sc.seed,
+        "twin_gap": gap,
         "versions": package_versions(),
     }
-    return Results.from_log(log, manifest, sc.fl.target.metric, sc.fl.target.value, sc.fl.start_after)
+    results = Results.from_log(log, manifest, sc.fl.target.metric, sc.fl.target.value, sc.fl.start_after)
+    results.summary["twin_mmd"] = gap["mmd"]
+    results.summary["twin_swd"] = gap["swd"]
+    return results
+
+
+def twin_gap(data: DataSource, streams: Streams) -> dict[str, float]:
+    """Sim-to-real gap between D_twin and the real (held-out) features: squared MMD and sliced Wasserstein."""
+    twin_X, real_X = data.twin_set[0], data.eval_set[0]
+    seed = streams.int_seed("gap") % 2**31
+    return {"mmd": float(mmd(twin_X, real_X, seed=seed)),
+            "swd": float(sliced_wasserstein(twin_X, real_X, n_projections=200, seed=seed)),
+            "twin_windows": int(len(twin_X)), "real_windows": int(len(real_X))}

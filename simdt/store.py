@@ -2,7 +2,8 @@
 
 The asset is advanced lazily, when the store is read: its generator continues the same physical
 state across calls, so catching up at read time gives exactly the recording an hourly process
-would have made, at a cost proportional to the sites actually used.
+would have made, at a cost proportional to the sites actually used. The recording is kept and
+sliced by time, so every method's world (each starting its clock at zero) reads the same data.
 """
 from __future__ import annotations
 
@@ -15,19 +16,17 @@ class SiteStore:
         self.t_offset = t_offset        # asset time at simulation time 0 (after the held-out period)
         self.retention_s = retention_s
         self.recorded_until = 0.0       # simulation time
-        self._X: list[np.ndarray] = []
-        self._y: list[np.ndarray] = []
-        self._t: list[np.ndarray] = []
+        self._X = np.zeros((0, len(asset.feature_names)), dtype=np.float32)
+        self._y = np.zeros(0, dtype=np.int64)
+        self._t = np.zeros(0)
 
     def dataset(self, now: float) -> tuple[np.ndarray, np.ndarray]:
-        """Windows recorded in (now - retention, now]: what the client can train on at ``now``."""
+        """Windows that started in [now - retention, now): what the client can train on at ``now``."""
         if now > self.recorded_until:
             X, y, t = self.asset.generate(self.t_offset + self.recorded_until, self.t_offset + now)
-            self._X.append(X)
-            self._y.append(y)
-            self._t.append(np.asarray(t) - self.t_offset)
+            self._X = np.concatenate([self._X, X])
+            self._y = np.concatenate([self._y, y])
+            self._t = np.concatenate([self._t, np.asarray(t, dtype=float) - self.t_offset])
             self.recorded_until = now
-        X, y, t = np.concatenate(self._X), np.concatenate(self._y), np.concatenate(self._t)
-        keep = t >= now - self.retention_s
-        self._X, self._y, self._t = [X[keep]], [y[keep]], [t[keep]]
-        return self._X[0], self._y[0]
+        lo, hi = np.searchsorted(self._t, [now - self.retention_s, now])
+        return self._X[lo:hi], self._y[lo:hi]

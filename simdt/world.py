@@ -9,7 +9,7 @@ from __future__ import annotations
 import simpy
 import torch
 
-from simdt.data import DATA_SOURCES
+from simdt.data import DataSource
 from simdt.devices import DEVICES
 from simdt.eventlog import EventLog
 from simdt.fl.messages import Message
@@ -28,13 +28,18 @@ def _link_kwargs(p: LinkProfile) -> dict:
     return dict(up_bps=p.up, down_bps=p.down, delay_s=p.delay, loss=p.loss, mtbf_s=p.mtbf, mttr_s=p.mttr)
 
 
+def site_names(sc) -> list[str]:
+    width = max(2, len(str(sc.sites.count - 1)))
+    return [f"{sc.sites.prefix}{i:0{width}d}" for i in range(sc.sites.count)]
+
+
 class World:
-    def __init__(self, resolved: Resolved, method: str, log: EventLog, on_round=None):
+    def __init__(self, resolved: Resolved, method: str, data: DataSource, log: EventLog, on_round=None):
         sc = resolved.scenario
         self.sc, self.method, self.log, self.on_round = sc, method, log, on_round
         self.env = simpy.Environment()
         self.streams = Streams(sc.seed)
-        self.sites = [f"{sc.sites.prefix}{i:0{max(2, len(str(sc.sites.count - 1)))}d}" for i in range(sc.sites.count)]
+        self.sites = site_names(sc)
 
         access = _link_kwargs(resolved.uplink)
         links = star_topology(self.sites, access={s: access for s in self.sites},
@@ -48,8 +53,7 @@ class World:
                                init_cwnd=net.init_cwnd, transfer_timeout_s=net.transfer_timeout,
                                on_record=lambda rec: log.add_transfer(method, rec))
 
-        source, source_params = resolved.data
-        self.data = DATA_SOURCES[source](source_params, sc, self.sites, self.streams, resolved.catalog)
+        self.data = data
         self.eval_X = torch.as_tensor(self.data.eval_set[0])
         self.eval_y = self.data.eval_set[1]
         twin_data = tuple(torch.as_tensor(a, dtype=torch.float32) for a in self.data.twin_set)
