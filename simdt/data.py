@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from simdt.rng import Streams
 from simdt.store import SiteStore
@@ -40,22 +40,34 @@ class DataSource:
         raise NotImplementedError
 
 
+class PhysicsParams(SourceParams):
+    assets: int | None = Field(None, ge=1, description=(
+        "simulate at most this many distinct assets; site i then records asset i mod assets, shifted by its "
+        "own whole number of windows within a day (for fleets of thousands, physics costs `assets`, not N)"))
+
+
 class PhysicsData(DataSource):
     """Each site's real asset (parameters drawn around the twin's nominal ones) recorded into a local
     store; the held-out evaluation recording comes first, so no client ever trains on it."""
 
-    def __init__(self, params: SourceParams, scenario, sites: list[str], streams: Streams, catalog: Path):
+    Params = PhysicsParams
+
+    def __init__(self, params: PhysicsParams, scenario, sites: list[str], streams: Streams, catalog: Path):
         twin_def = load_twin(scenario.sites.twin, catalog / "twins")
         mean, std = feature_scaler(twin_def, streams.numpy("twin/scaler"))
         self._scale = lambda X: ((X - mean) / std).astype(np.float32)
         period = scenario.evaluation.period
-        self.stores, eval_X, eval_y = {}, [], []
-        for s in sites:
+        n_assets = min(params.assets or len(sites), len(sites))
+        stores, eval_X, eval_y = [], [], []
+        for s in sites[:n_assets]:
             asset = make_site_asset(twin_def, s, scenario.sites.mismatch, streams.numpy(f"site/{s}/asset"))
             X, y, _ = asset.generate(0.0, period)
             eval_X.append(X)
             eval_y.append(y)
-            self.stores[s] = SiteStore(asset, t_offset=period, retention_s=scenario.sites.retention)
+            stores.append(SiteStore(asset, t_offset=period, retention_s=scenario.sites.retention))
+        window = twin_def.window_s
+        shifts = streams.numpy("site/shift").integers(0, int(86400 // window), len(sites)) * window
+        self._reads = {s: (stores[i % n_assets], shifts[i] if i >= n_assets else 0.0) for i, s in enumerate(sites)}
         self.eval_set = (self._scale(np.concatenate(eval_X)), np.concatenate(eval_y))
         twin = make_twin_asset(twin_def, streams.numpy("twin/asset"))
         tX, ty = twin.synthetic_dataset(scenario.twin_data.windows, scenario.twin_data.anomaly_fraction,
@@ -64,7 +76,8 @@ class PhysicsData(DataSource):
         self.feature_names = list(twin.feature_names)
 
     def client_dataset(self, site: str, now: float) -> Arrays:
-        X, y = self.stores[site].dataset(now)
+        store, shift = self._reads[site]
+        X, y = store.dataset(max(now - shift, 0.0))
         return self._scale(X), y
 
 

@@ -74,3 +74,21 @@ def test_outages_drop_clients():
     r = flaky.rounds
     assert (r["reachable"] < 4).any()          # the server only picks sites it can reach
     assert len(flaky.links) > 0
+
+
+def test_large_fleet_shares_simulated_assets():
+    from simdt.data import PhysicsData
+    from simdt.rng import Streams
+    from simdt.scenario import load
+    from simdt.world import site_names
+
+    resolved = load("default", {**SMALL, "sites.count": 6, "data.assets": 2})
+    sc = resolved.scenario
+    data = PhysicsData(resolved.data[1], sc, site_names(sc), Streams(sc.seed), resolved.catalog)
+    day = 86400.0
+    X0, y0 = data.client_dataset("site00", day)
+    assert len(y0) == 24 * 60                        # one day of 1-minute windows
+    store, shift = data._reads["site04"]             # 4 mod 2 = asset of site00, with its own shift
+    assert store is data._reads["site00"][0] and 0 <= shift < day
+    X4, _ = data.client_dataset("site04", day)
+    assert len(X4) == (day - shift) / 60 and (X4 == X0[: len(X4)]).all()
