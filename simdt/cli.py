@@ -1,4 +1,4 @@
-"""Command line: ``simdt run | validate | list``."""
+"""Command line: ``simdt run | validate | list | report | sweep | plan``."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from simdt import scenario as scn
+from simdt.units import format_duration
 
 EPILOG_RUN = """examples:
   simdt run                                   # the default scenario (scenarios/default.yaml)
@@ -31,7 +32,7 @@ def _parse_set(items: list[str]) -> dict:
 
 def _summary_table(summary) -> str:
     cols = [("method", "method", "{}"), ("rounds_to_target", "rounds to target", "{:.0f}"),
-            ("hours_to_target", "sim hours to target", "{:.2f}"), ("wire_MB_to_target", "MB to target", "{:.3f}"),
+            ("hours_to_target", "sim time to target", "hours"), ("wire_MB_to_target", "MB to target", "{:.3f}"),
             ("final_accuracy", "acc", "{:.3f}"), ("final_balanced_accuracy", "bal acc", "{:.3f}"),
             ("final_precision", "prec", "{:.3f}"), ("final_recall", "recall", "{:.3f}"), ("final_f1", "F1", "{:.3f}"),
             ("final_fpr", "FPR", "{:.3f}"), ("final_roc_auc", "AUC", "{:.3f}"), ("wire_MB", "MB total", "{:.3f}")]
@@ -39,6 +40,8 @@ def _summary_table(summary) -> str:
     def fmt(key, value, pattern):
         if isinstance(value, float) and math.isnan(value):
             return "not reached" if key.endswith("_to_target") else "n/a"
+        if pattern == "hours":
+            return format_duration(value * 3600)
         return pattern.format(value)
 
     rows = [[title for _, title, _ in cols]]
@@ -65,6 +68,8 @@ def cmd_run(args) -> int:
     target = sc.fl.target
     print(f"{sc.name}: {sc.sites.count} sites, {sc.fl.rounds} rounds, target {target.metric} >= {target.value:g}, seed {sc.seed}")
     print(_summary_table(results.summary))
+    gap = results.manifest["twin_gap"]
+    print(f"twin-vs-real gap (D_twin vs held-out real features): MMD^2 {gap['mmd']:.4f}, sliced Wasserstein {gap['swd']:.3f}")
     print(f"\nwall time {wall:.1f} s; results in {run_dir}")
     return 0
 
@@ -102,6 +107,76 @@ def cmd_list(args) -> int:
     return 0
 
 
+EPILOG_REPORT = """examples:
+  simdt report runs/pump-fleet-lte-20260101-120000         # -> reports/pump-fleet-lte-20260101-120000/report.html
+  simdt report runs/sweep-pump-fleet-lte --out reports/uplink-sweep
+"""
+
+EPILOG_SWEEP = """examples:
+  simdt sweep default --grid sites.uplink.up=1Mbps,5Mbps --grid fl.client_fraction=0.3,0.5 --seeds 3
+  simdt sweep default --grid sites.uplink.up=1Mbps,5Mbps --scheduler tcp://127.0.0.1:8786 --out runs/uplink
+Rerun the same command to resume an interrupted sweep: finished runs are kept, the rest run.
+"""
+
+EPILOG_PLAN = """examples:
+  simdt plan job_oil_rig_vsat --target balanced_accuracy=0.8 --deadline 3d --vary sites.uplink.up=100kbps..20Mbps
+  simdt plan default --target f1=0.7 --deadline 2d --vary sites.uplink.mttr=1min..2h --seeds 3 --pass-fraction 0.67
+Bandwidth and MTBF: higher is better (finds the smallest that passes); delay, loss, MTTR: lower is better
+(finds the largest that passes); other numeric fields need --better.
+"""
+
+
+def _seeds(scenario: str, base: dict, n: int) -> list[int]:
+    if n < 1:
+        raise scn.ScenarioError(f"--seeds must be at least 1, got {n}")
+    first = scn.load(scenario, base).scenario.seed
+    return list(range(first, first + n))
+
+
+def _out_dir(args, kind: str, scenario: str, base: dict) -> Path:
+    """Default: runs/KIND-NAME, a fixed name, so that rerunning the same command resumes it."""
+    return Path(args.out) if args.out else Path("runs") / f"{kind}-{scn.load(scenario, base).scenario.name}"
+
+
+def cmd_report(args) -> int:
+    from simdt.report import write_report
+
+    print(f"report written to {write_report(args.folder, args.out)}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from simdt.sweep import parse_grid, sweep
+
+    base, grid = _parse_set(args.set), parse_grid(args.grid)
+    out = _out_dir(args, "sweep", args.scenario, base)
+    table = sweep(args.scenario, grid, _seeds(args.scenario, base, args.seeds), out, base=base, workers=args.workers,
+                  scheduler=args.scheduler, progress=not args.quiet)
+    print(f"{len(table)} rows ({table['run'].nunique()} runs) in {out / 'sweep.csv'}; mean/std over seeds in {out / 'sweep_summary.csv'}")
+    return 0
+
+
+def cmd_plan(args) -> int:
+    from simdt import units
+    from simdt.plan import parse_target, parse_vary, plan
+    from simdt.report import write_report
+
+    base = _parse_set(args.set)
+    vary, target = parse_vary(args.vary, args.better), parse_target(args.target)
+    try:
+        deadline = units.duration_s(args.deadline)
+    except units.UnitError as exc:
+        raise scn.ScenarioError(str(exc), field="--deadline") from None
+    out = _out_dir(args, "plan", args.scenario, base)
+    table = plan(args.scenario, vary, target, deadline, out, seeds=_seeds(args.scenario, base, args.seeds), base=base,
+                 pass_fraction=args.pass_fraction, scan_points=args.scan, tolerance=args.tolerance,
+                 workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    for r in table.itertuples():
+        print(f"{r.method}: {r.status}; threshold {r.threshold:g} {r.unit} (fails at {r.fail_bound:g})")
+    print(f"plan in {out / 'plan.csv'}; report {write_report(out, out / 'report')}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simdt",
@@ -135,6 +210,51 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  simdt list networks", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", choices=["twins", "networks", "scenarios", "methods", "devices"])
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("report", help="HTML + CSV communication-cost report of a run, sweep or plan folder",
+                       description="Write report.html (figures embedded) and CSV tables for a run folder (from 'simdt run'), "
+                                   "a sweep folder or a plan folder.",
+                       epilog=EPILOG_REPORT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder", help="run, sweep or plan folder")
+    p.add_argument("--out", help="report folder (default: reports/FOLDER-NAME)")
+    p.set_defaults(func=cmd_report)
+
+    def parallel(p):
+        p.add_argument("--seeds", type=int, default=1, help="seeds per point: the scenario's seed and the next N-1 (default 1)")
+        p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="fixed override (repeatable)")
+        p.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
+        p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler instead, e.g. tcp://host:8786")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("sweep", help="run a scenario over a grid of field values and seeds (local processes or Dask)",
+                       description="Run every combination of --grid values x seeds; each run is stored under "
+                                   "OUT/runs/<hash of its resolved config>, so reruns resume; writes sweep.csv/.parquet "
+                                   "(one row per run and method) and sweep_summary.csv (mean and std over seeds).",
+                       epilog=EPILOG_SWEEP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", help="scenario YAML file or a name in scenarios/")
+    p.add_argument("--grid", action="append", required=True, metavar="FIELD=V1,V2",
+                   help="a dotted scenario field and its values, each read as YAML (repeatable)")
+    p.add_argument("--out", help="sweep folder (default: runs/sweep-SCENARIO-NAME)")
+    parallel(p)
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("plan", help="capacity planning: the worst link value at which each method still meets a target",
+                       description="For each method, find by a log-spaced scan and bisection the worst value of --vary at "
+                                   "which the target is reached within --deadline (simulated time since FL start); "
+                                   "writes plan.csv, scan.csv and a report.",
+                       epilog=EPILOG_PLAN, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", help="scenario YAML file or a name in scenarios/")
+    p.add_argument("--target", required=True, metavar="METRIC=VALUE", help="e.g. balanced_accuracy=0.8 (reached when >= VALUE)")
+    p.add_argument("--deadline", required=True, metavar="DURATION", help="simulated time since FL start, e.g. 2d")
+    p.add_argument("--vary", required=True, metavar="FIELD=LO..HI",
+                   help="e.g. sites.uplink.up=100kbps..20Mbps, uplink.bandwidth=1Mbps..50Mbps (both directions), sites.uplink.mttr=1min..2h")
+    p.add_argument("--better", choices=["higher", "lower"], help="which direction of the field is better (default: from its name)")
+    p.add_argument("--pass-fraction", type=float, default=1.0, help="fraction of seeds that must pass (default 1)")
+    p.add_argument("--scan", type=int, default=5, help="points in the coarse scan (default 5)")
+    p.add_argument("--tolerance", type=float, default=0.05, help="relative bracket width to stop bisecting (default 0.05)")
+    p.add_argument("--out", help="plan folder (default: runs/plan-SCENARIO-NAME)")
+    parallel(p)
+    p.set_defaults(func=cmd_plan)
     return parser
 
 

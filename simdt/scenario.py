@@ -63,11 +63,26 @@ class LinkProfile(Model):
     loss: Probability = 0.0
     mtbf: PositiveDuration | None = Field(None, description="mean time between outages (exponential)")
     mttr: PositiveDuration | None = Field(None, description="mean outage duration (exponential)")
+    queue_packets: int | None = Field(None, ge=1, description="bottleneck buffer, packets (drop-tail)")
+    window_period: PositiveDuration | None = Field(None, description="up only for window_open of every period")
+    window_open: PositiveDuration | None = None
+    window_offset: Duration = 0.0
+    trace_up: str | None = Field(None, description="capacity trace (Mahimahi .up/.down or per-second CSV), "
+                                 "a path relative to the current directory or the project root")
+    trace_down: str | None = None
 
     @model_validator(mode="after")
     def _outage_pair(self):
         if (self.mtbf is None) != (self.mttr is None):
             raise ValueError("outages need both mtbf and mttr (or neither)")
+        if (self.window_period is None) != (self.window_open is None):
+            raise ValueError("availability windows need both window_period and window_open (or neither)")
+        if self.window_period is not None and self.window_open > self.window_period:
+            raise ValueError("window_open must not exceed window_period")
+        from simdt.network.availability import find_trace  # raises on a missing file
+        for trace in (self.trace_up, self.trace_down):
+            if trace is not None:
+                find_trace(trace)
         return self
 
 
@@ -83,6 +98,12 @@ class LinkRef(Model):
     loss: Probability | None = None
     mtbf: PositiveDuration | None = None
     mttr: PositiveDuration | None = None
+    queue_packets: int | None = None
+    window_period: PositiveDuration | None = None
+    window_open: PositiveDuration | None = None
+    window_offset: Duration | None = None
+    trace_up: str | None = None
+    trace_down: str | None = None
 
 
 def _link_ref(value: Any) -> Any:

@@ -18,6 +18,7 @@ from simdt.fl.model import Params, forward, mlp_sizes
 from simdt.fl.training import LocalObjective, train_batched
 from simdt.metrics import detection_metrics
 from simdt.network import LinkConfig, Network, star_topology
+from simdt.network.availability import load_trace
 from simdt.rng import Streams
 from simdt.scenario import LinkProfile, Resolved
 
@@ -25,7 +26,11 @@ SERVER, GATEWAY, TWIN_HOST = "server", "gateway", "twin_host"
 
 
 def _link_kwargs(p: LinkProfile) -> dict:
-    return dict(up_bps=p.up, down_bps=p.down, delay_s=p.delay, loss=p.loss, mtbf_s=p.mtbf, mttr_s=p.mttr)
+    return dict(up_bps=p.up, down_bps=p.down, delay_s=p.delay, loss=p.loss, mtbf_s=p.mtbf, mttr_s=p.mttr,
+                queue_packets=p.queue_packets, window_period_s=p.window_period, window_open_s=p.window_open,
+                window_offset_s=p.window_offset,
+                trace_up_bps=load_trace(p.trace_up) if p.trace_up else None,
+                trace_down_bps=load_trace(p.trace_down) if p.trace_down else None)
 
 
 def site_names(sc) -> list[str]:
@@ -92,10 +97,11 @@ class World:
 
     def _server(self):
         sc, fl = self.sc, self.sc.fl
-        yield self.env.timeout(fl.start_after)
+        # The twin host prepares (e.g. pre-trains) while the sites record; round 1 still starts at start_after.
         work = self.strategy.setup()
         if work is not None:
             yield from self._twin_exchange(work, 0)
+        yield self.env.timeout(max(0.0, fl.start_after - self.env.now))
         k = max(fl.min_clients, int(round(fl.client_fraction * len(self.sites))))
         for rnd in range(1, fl.rounds + 1):
             t_start = self.env.now

@@ -32,6 +32,8 @@ def test_catalog_definition(twin):
     (lambda d: d["faults"].update(meteor={}), "faults.meteor"),
     (lambda d: d["faults"]["cavitation"].update(duration=["1h", "5min"]), "faults.cavitation.duration"),
     (lambda d: d.update(window="3s"), "window"),
+    (lambda d: d["faults"]["cavitation"].update(ramp=1.5), "faults.cavitation.ramp"),
+    (lambda d: d.update(settings={"network": "Net3"}), "settings.network"),
 ])
 def test_bad_definitions_are_rejected_with_the_field(tmp_path, edit, message):
     doc = yaml.safe_load((CATALOG / "centrifugal_pump.yaml").read_text())
@@ -55,7 +57,7 @@ def test_labels_match_the_schedule_exactly(twin):
     np.testing.assert_array_equal(labels.astype(bool), expected)
     site2 = make_site_asset(twin, "s", 0.1, np.random.default_rng(5))
     X, y, tw = site2.generate(0, 4 * DAY)
-    np.testing.assert_array_equal(y, expected.reshape(len(tw), -1).any(axis=1))
+    np.testing.assert_array_equal(y, expected.reshape(len(tw), -1).mean(axis=1) >= 0.5)  # majority of the window
     stuck = [e for e in episodes if e.kind == "stuck_sensor"]
     e = stuck[0]
     inside = (t >= e.start) & (t < e.end)

@@ -19,6 +19,7 @@ from .link import LinkConfig
 
 NS3_MSS = 1448
 NS3_QUEUE_PACKETS = 100  # DropTail on the bottleneck device
+NS3_HEADER_BYTES = 52  # IPv4 20 + TCP 20 + timestamp option 12
 ACCESS_BPS, ACCESS_DELAY_S = 1e9, 0.0001
 
 
@@ -62,7 +63,7 @@ def simulate(case: Case, seeds: range = range(1, 6)) -> float:
                             case.delay_ms / 1000, loss=case.err, queue_packets=NS3_QUEUE_PACKETS)]
         links += [LinkConfig(f"access{i}", f"sender{i}", "router", ACCESS_BPS, ACCESS_BPS, ACCESS_DELAY_S)
                   for i in range(case.n_flows)]
-        net = Network(env, links, Streams(seed).numpy, mss=NS3_MSS)
+        net = Network(env, links, Streams(seed).numpy, mss=NS3_MSS, header_bytes=NS3_HEADER_BYTES)
         procs = [net.transfer(f"sender{i}", "receiver", case.nbytes, "calibration") for i in range(case.n_flows)]
         env.run()
         per_seed.append(statistics.mean(p.value.t_end for p in procs))

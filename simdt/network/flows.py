@@ -1,7 +1,12 @@
 """Flow-level TCP transfers sharing links max-min fairly, on the SimPy clock.
 
 Each message is a fluid flow whose rate is piecewise constant between events. Per flow the events are:
-handshake done, slow-start window sent, round (RTT) over, all data sent, data arrived, outage timeout.
+handshake done, window sent, round (RTT) over, all data sent, data arrived, retransmission timeout over,
+outage timeout. The window evolves once per round like TCP Cubic with SACK: slow start doubles it; a round
+that loses segments (random loss drawn per segment, or overflow of the bottleneck's queue) cuts it to
+beta and costs a retransmission timeout only when recovery stalls; congestion avoidance grows it along
+Cubic's curve or Reno's line, whichever is faster (RFC 8312). A lossless flow whose window fills the pipe
+stops counting rounds and simply sends at its fair share.
 Rate-dependent event times are re-planned only for flows whose rate changed; all pending events sit in
 one heap behind a single SimPy timer, and stale entries are skipped by token.
 """
@@ -17,13 +22,14 @@ import networkx as nx
 import numpy as np
 import simpy
 
+from .availability import replay, windows
 from .fairshare import max_min_rates
 from .link import LinkConfig, outages
-from .tcp import data_wire_bytes, handshake_bytes, loss_window_segments, MATHIS_C
-from .topology import Hop, build_graph, shortest_route
+from .tcp import CUBIC_BETA, cubic_window, data_wire_bytes, handshake_bytes
+from .topology import Hop, Router, build_graph
 
 _EPS_S = 1e-9  # events this close to now are due now (float rounding of now + dt)
-_RATE_EVENTS = ("window", "sent", "loss")
+_RATE_EVENTS = ("window", "sent")
 
 
 @dataclass
@@ -54,13 +60,16 @@ class _Flow:
     segment: int           # wire bytes of a full segment
     data_bytes: float      # wire bytes to send: payload + headers + retransmissions
     retrans_bytes: int
-    max_cwnd: float        # loss-limited window, segments
-    mathis_bps: float      # loss-limited rate once the pipe is full
-    first_loss_bytes: float  # expected bytes sent before the first loss (mss / p); until then no loss limit
+    loss: float            # per-segment loss probability along the path
+    bottleneck: str        # the slowest resource on the path
+    queue: int | None      # its buffer, packets
     done: simpy.Event
-    phase: str = "handshake"  # handshake | burst | wait | steady | arriving
+    phase: str = "handshake"  # handshake | burst | wait | steady | rto | arriving
     paused: bool = False
-    cwnd: float = 0.0
+    cwnd: float = 0.0      # segments
+    ssthresh: float = math.inf
+    w_max: float = 0.0     # window before the last loss event, and when that was (Cubic's epoch)
+    t_loss: float = 0.0
     budget: float = 0.0    # bytes left in this slow-start window
     remaining: float = 0.0
     sent: float = 0.0
@@ -76,38 +85,43 @@ class Network:
     def __init__(self, env: simpy.Environment, links: list[LinkConfig],
                  rng: Callable[[str], np.random.Generator], *, mss: int = 1448, header_bytes: int = 40,
                  init_cwnd: int = 10, handshake: bool = True, transfer_timeout_s: float = 600.0,
-                 on_record: Callable[[TransferRecord], None] | None = None):
+                 min_rto_s: float = 1.0, on_record: Callable[[TransferRecord], None] | None = None):
         self.env = env
         self.graph: nx.Graph = build_graph(links)
         self.links = {link.name: link for link in links}
         self.mss, self.header_bytes, self.init_cwnd = mss, header_bytes, init_cwnd
         self.handshake, self.transfer_timeout_s, self.on_record = handshake, transfer_timeout_s, on_record
+        self.min_rto_s = min_rto_s  # RFC 6298 (and ns-3's default): 1 s
         self.capacity_bps = {f"{l.name}:{d}": l.capacity_bps(d) for l in links for d in ("up", "down")}
         self.link_events: list[tuple[float, str, bool]] = []
         # called after every reallocation with {link-direction: allocated bit/s}; for checks and tracing
         self.on_allocate: Callable[[dict[str, float]], None] | None = None
         self._up = {name: True for name in self.links}
         self._flow_rng = rng("net/flow")
-        self._routes: dict[tuple[str, str], list[Hop]] = {}
+        self._router = Router(self.graph)
         self._msg_ids = itertools.count()
         self._tokens = itertools.count()
         self._heap: list[tuple[float, int, _Flow, str]] = []
         self._armed: tuple[float, int] | None = None
         self._sending: dict[_Flow, None] = {}  # insertion-ordered, for deterministic allocation
         self._on_link: dict[str, dict[_Flow, None]] = {name: {} for name in self.links}
+        self._active = dict.fromkeys(self.capacity_bps, 0)  # open flows per link direction, sharing its queue
         self._dirty = False
         for link in links:
             if link.mtbf_s is not None:
                 env.process(outages(env, link, rng(f"net/outage/{link.name}"), self.set_link_state))
+            if link.window_period_s is not None:
+                env.process(windows(env, link.name, link.window_period_s, link.window_open_s,
+                                    link.window_offset_s, self.set_link_state))
+            for d, trace in (("up", link.trace_up_bps), ("down", link.trace_down_bps)):
+                if trace:
+                    env.process(replay(env, f"{link.name}:{d}", trace, link.trace_step_s, self.set_capacity))
 
     # ---- public API ---------------------------------------------------------------------------
 
     def route(self, src: str, dst: str) -> list[Hop]:
         """(link, "up"|"down") hops of the lowest-delay path."""
-        key = (src, dst)
-        if key not in self._routes:
-            self._routes[key] = shortest_route(self.graph, src, dst)
-        return self._routes[key]
+        return self._router.route(src, dst)
 
     def rtt_s(self, src: str, dst: str) -> float:
         return 2 * sum(link.delay_s for link, _ in self.route(src, dst))
@@ -130,6 +144,14 @@ class Network:
                 self._pause(flow)
             elif up and flow.paused and all(self._up[l] for l in flow.links):
                 self._resume(flow)
+        self._settle()
+
+    def set_capacity(self, resource: str, bps: float) -> None:
+        """Change a link direction's capacity (e.g. "lte:up"); its flows share the new rate from now."""
+        if bps <= 0:
+            raise ValueError(f"capacity of {resource!r} must be > 0, got {bps}")
+        self.capacity_bps[resource] = bps
+        self._dirty = True
         self._settle()
 
     # ---- transfer lifecycle -------------------------------------------------------------------
@@ -175,13 +197,14 @@ class Network:
         # lost copies before each segment gets through: geometric per segment, negative binomial in sum
         lost_copies = int(self._flow_rng.negative_binomial(segments, 1.0 - p)) if p > 0 and segments else 0
         retrans = round(lost_copies * data / segments) if segments else 0
+        (slowest, _), bottleneck = min(zip(hops, path), key=lambda h: h[0][0].capacity_bps(h[0][1]))
         flow = _Flow(msg_id=msg_id, resources=path, links=tuple(link.name for link, _ in hops), rtt=rtt,
                      one_way=one_way, segment=self.mss + self.header_bytes, data_bytes=float(data + retrans),
-                     retrans_bytes=retrans, max_cwnd=loss_window_segments(p),
-                     mathis_bps=self.mss * 8 * MATHIS_C / (rtt * math.sqrt(p)) if p > 0 and rtt > 0 else math.inf,
-                     first_loss_bytes=self.mss / p if p > 0 else math.inf, done=self.env.event(), remaining=float(data + retrans), t_last=self.env.now)
+                     retrans_bytes=retrans, loss=p, bottleneck=bottleneck, queue=slowest.queue_packets,
+                     done=self.env.event(), remaining=float(data + retrans), t_last=self.env.now)
         for name in flow.links:
             self._on_link[name][flow] = None
+        self._active[bottleneck] += 1
         if not all(self._up[name] for name in flow.links):
             self._pause(flow)
         elif self.handshake:
@@ -195,9 +218,15 @@ class Network:
         flow.outcome = outcome
         flow.due.clear()
         self._stop_sending(flow)
+        self._leave(flow)
+        flow.done.succeed()
+
+    def _leave(self, flow: _Flow) -> None:
+        """The flow no longer occupies its links: outages and queues stop concerning it."""
+        if flow.links and flow in self._on_link[flow.links[0]]:
+            self._active[flow.bottleneck] -= 1
         for name in flow.links:
             self._on_link[name].pop(flow, None)
-        flow.done.succeed()
 
     # ---- flow state machine -------------------------------------------------------------------
 
@@ -237,35 +266,72 @@ class Network:
             self._stop_sending(flow)
             flow.budget, flow.phase = 0.0, "wait"
         elif kind == "round":
-            if flow.phase == "wait":
-                self._begin_round(flow, 2 * flow.cwnd if self._before_loss(flow)
-                                  else min(2 * flow.cwnd, max(flow.max_cwnd, 1.0)))
-            else:  # still sending when the ACKs return: the pipe is full, the window no longer limits
-                self._advance(flow)
-                flow.phase, flow.budget = "steady", math.inf
-                self._plan(flow)
-                self._dirty = True  # its cap changes to the loss-limited rate
+            self._end_round(flow)
+        elif kind == "rto":  # RFC 5681: after a timeout, slow start again from one segment up to ssthresh
+            self._begin_round(flow, 1.0)
         elif kind == "sent":
             self._stop_sending(flow)
             flow.remaining, flow.sent, flow.phase = 0.0, flow.data_bytes, "arriving"
             flow.due.clear()
-            for name in flow.links:  # in flight now; outages no longer touch it
-                self._on_link[name].pop(flow, None)
+            self._leave(flow)  # in flight now
             self._schedule(flow, "arrive", flow.one_way)
-        elif kind == "loss":  # first loss expected now: the loss-limited window and rate apply from here
-            self._advance(flow)
-            flow.first_loss_bytes = 0.0
-            self._plan(flow)
-            self._dirty = True
         elif kind == "arrive":
             self._close(flow, "delivered")
         elif kind == "timeout":
             self._close(flow, "failed")
 
-    @staticmethod
-    def _before_loss(flow: _Flow) -> bool:
-        """Slow start runs unhindered until the first loss is expected; the Mathis limit applies after."""
-        return flow.sent < flow.first_loss_bytes
+    def _end_round(self, flow: _Flow) -> None:
+        """The ACKs of this round's window are back: count its losses and set the next window."""
+        self._advance(flow)
+        sent = round((flow.cwnd * flow.segment - flow.budget) / flow.segment, 9)
+        link_limited = flow.phase == "burst"  # still sending: the window did not limit this round
+        slow_start = flow.cwnd < flow.ssthresh
+        lost = int(self._flow_rng.binomial(math.ceil(sent), flow.loss)) if flow.loss > 0 else 0
+        overflow = 0
+        if flow.queue is not None:
+            share = flow.queue / max(self._active[flow.bottleneck], 1)
+            if flow.cwnd <= self.init_cwnd:  # the initial window leaves as one burst: the queue absorbs it
+                fits = share
+            elif slow_start:  # two segments per ACK arrive at twice the drain rate: the queue grows by W/2
+                fits = 2 * share
+            else:  # the queue holds what the window exceeds the pipe by
+                bdp = self.capacity_bps[flow.bottleneck] / self._active[flow.bottleneck] * flow.rtt / 8
+                fits = bdp / flow.segment + share
+            # the window is in flight or queued, as far as there is data left to fill it
+            window = min(flow.cwnd, sent + flow.remaining / flow.segment)
+            excess = max(window - fits, 0.0)
+            # drop-tail hits whichever segments arrive at a full queue: each of the window's by the same odds
+            overflow = int(self._flow_rng.binomial(math.ceil(window), excess / window)) if excess else 0
+        if lost or overflow:
+            self._loss_event(flow, sent, lost, overflow)
+        elif flow.rtt <= 0 or link_limited and flow.loss == 0 and (flow.queue is None or not slow_start):
+            # the pipe is full and nothing is lost (or there is no delay to hold a window): it no longer matters
+            flow.phase, flow.budget = "steady", math.inf
+            self._plan(flow)
+        elif slow_start:
+            self._begin_round(flow, min(2 * flow.cwnd, max(flow.ssthresh, flow.cwnd)))
+        else:
+            self._begin_round(flow, cubic_window(flow.cwnd, flow.w_max, self.env.now - flow.t_loss, flow.rtt))
+
+    def _loss_event(self, flow: _Flow, sent: float, lost: int, overflow: int) -> None:
+        if overflow:  # dropped at the queue: sent again, on top of the random-loss retransmissions
+            extra = overflow * flow.segment
+            flow.data_bytes += extra
+            flow.remaining += extra
+            flow.retrans_bytes += extra
+        window = flow.cwnd - overflow  # what the path held; overflowed segments were never acknowledged
+        flow.w_max, flow.t_loss = window, self.env.now
+        flow.ssthresh = max(CUBIC_BETA * window, 2.0)
+        # SACK repairs every hole in about one round while new data keeps flowing. Proportional rate reduction
+        # (RFC 6937) lets out about beta segments per one delivered, so when the holes outnumber that
+        # allowance the ACK clock runs dry and the retransmission timer fires; so does a lost retransmission
+        gone = lost + overflow
+        if gone > CUBIC_BETA * (flow.cwnd - gone) or self._flow_rng.random() < 1.0 - (1.0 - flow.loss) ** lost:
+            self._stop_sending(flow)
+            flow.phase, flow.budget = "rto", 0.0
+            self._schedule(flow, "rto", max(self.min_rto_s, 3 * flow.rtt))
+        else:
+            self._begin_round(flow, flow.ssthresh)
 
     # ---- rates and the event clock ------------------------------------------------------------
 
@@ -279,13 +345,12 @@ class Network:
         flow.t_last = now
 
     def _plan(self, flow: _Flow) -> None:
-        """(Re)schedule the flow's next rate-dependent event: window sent, all data sent, or first loss."""
+        """(Re)schedule the flow's next rate-dependent event: window sent or all data sent."""
         for kind in _RATE_EVENTS:
             flow.due.pop(kind, None)
         if flow.rate <= 0:
             return
-        until_loss = flow.first_loss_bytes - flow.sent if self._before_loss(flow) else math.inf
-        need, kind = min((flow.remaining, "sent"), (flow.budget, "window"), (until_loss, "loss"))
+        need, kind = min((flow.remaining, "sent"), (flow.budget, "window"))
         self._schedule(flow, kind, max(need, 0.0) * 8 / flow.rate)
 
     def _schedule(self, flow: _Flow, kind: str, delay: float) -> None:
@@ -295,8 +360,7 @@ class Network:
 
     def _reallocate(self) -> None:
         flows = list(self._sending)
-        caps = [f.mathis_bps if f.phase == "steady" and not self._before_loss(f) else math.inf for f in flows]
-        rates = max_min_rates([f.resources for f in flows], caps, self.capacity_bps)
+        rates = max_min_rates([f.resources for f in flows], [math.inf] * len(flows), self.capacity_bps)
         for flow, rate in zip(flows, rates):
             if rate != flow.rate:
                 self._advance(flow)

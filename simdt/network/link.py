@@ -22,6 +22,12 @@ class LinkConfig:
     mtbf_s: float | None = None
     mttr_s: float | None = None
     queue_packets: int | None = None  # bottleneck buffer; None: unmodelled (no queueing delay)
+    window_period_s: float | None = None  # up only for window_open_s of every period (from window_offset_s)
+    window_open_s: float | None = None
+    window_offset_s: float = 0.0
+    trace_up_bps: tuple[float, ...] | None = None  # capacity per trace_step_s, replayed in a loop
+    trace_down_bps: tuple[float, ...] | None = None
+    trace_step_s: float = 1.0
 
     def __post_init__(self):
         if self.a == self.b:
@@ -37,6 +43,10 @@ class LinkConfig:
         if self.mtbf_s is not None and not (self.mtbf_s > 0 and self.mttr_s > 0):
             raise ValueError(f"link {self.name!r}: mtbf_s and mttr_s must be > 0")
 
+        if (self.window_period_s is None) != (self.window_open_s is None):
+            raise ValueError(f"link {self.name!r}: give both window_period_s and window_open_s, or neither")
+        if self.window_period_s is not None and not 0 < self.window_open_s <= self.window_period_s:
+            raise ValueError(f"link {self.name!r}: need 0 < window_open_s <= window_period_s")
         if self.queue_packets is not None and self.queue_packets < 1:
             raise ValueError(f"link {self.name!r}: queue_packets must be >= 1")
 
@@ -45,6 +55,7 @@ class LinkConfig:
         return "up" if frm == self.a else "down"
 
     def capacity_bps(self, direction: str) -> float:
+        """Nominal capacity; a trace, when given, replaces it as the simulation runs."""
         return self.up_bps if direction == "up" else self.down_bps
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import math
 
-MATHIS_C = 1.22  # sqrt(3/2): Mathis et al. 1997, periodic-loss Reno
+CUBIC_BETA = 0.7  # RFC 8312: multiplicative decrease
+CUBIC_C = 0.4     # RFC 8312: growth constant, segments / s^3
 
 
 def data_wire_bytes(payload_bytes: int, mss: int, header_bytes: int) -> int:
@@ -16,9 +17,16 @@ def handshake_bytes(header_bytes: int, handshake: bool) -> int:
     return 3 * header_bytes if handshake else 0
 
 
-def loss_window_segments(p: float) -> float:
-    """Mean congestion window a random loss rate p sustains (Mathis): 1.22 / sqrt(p) segments."""
-    return MATHIS_C / math.sqrt(p) if p > 0 else math.inf
+def cubic_window(cwnd: float, w_max: float, since_loss_s: float, rtt_s: float) -> float:
+    """Window for the next round in congestion avoidance (segments), RFC 8312.
+
+    The cubic curve through w_max one RTT ahead, or Reno-friendly AIMD growth (3(1-beta)/(1+beta) segments
+    per RTT) when that is faster, as it is on short paths; never more than 1.5x per round (per-ACK growth).
+    """
+    k = (w_max * (1 - CUBIC_BETA) / CUBIC_C) ** (1 / 3)
+    cubic = CUBIC_C * (since_loss_s + rtt_s - k) ** 3 + w_max
+    reno = cwnd + 3 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA)
+    return min(max(cubic, reno), 1.5 * cwnd)
 
 
 def ideal_transfer_time(payload_bytes: int, bw_bps: float, rtt_s: float, mss: int = 1448,

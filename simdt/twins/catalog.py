@@ -8,10 +8,13 @@ import yaml
 
 from ..units import UnitError, duration_s
 from .faults import SENSOR_FAULTS, FaultSpec
+from .motor import InductionMotor
 from .pump import CentrifugalPump
+from .water import WaterNetwork
 from .sensors import SensorSpec
 
-ASSET_CLASSES: dict[str, type] = {"centrifugal_pump": CentrifugalPump}
+ASSET_CLASSES: dict[str, type] = {"centrifugal_pump": CentrifugalPump, "induction_motor": InductionMotor,
+                                   "water_network": WaterNetwork}
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class TwinDef:
     faults: tuple[FaultSpec, ...]         # fault library
     mismatch: dict[str, float] = field(default_factory=dict)  # relative spread per unit of mismatch
     source: str = ""
+    settings: dict = field(default_factory=dict)  # non-numeric class options (e.g. which water network)
 
     @property
     def physics(self) -> type:
@@ -54,7 +58,7 @@ def parse_twin(doc: dict, default_name: str, where: str = "<twin>") -> TwinDef:
     if not isinstance(doc, dict):
         fail("<root>", "expected a mapping")
     unknown = set(doc) - {"name", "class", "description", "sample_period", "window", "parameters", "mismatch",
-                          "sensors", "faults"}
+                          "sensors", "faults", "settings"}
     if unknown:
         fail(sorted(unknown)[0], "unknown field")
     cls_name = doc.get("class")
@@ -80,7 +84,7 @@ def parse_twin(doc: dict, default_name: str, where: str = "<twin>") -> TwinDef:
 
     sensors = []
     for name, s in (doc.get("sensors") or {}).items():
-        if name not in cls.sensors:
+        if cls.sensors is not None and name not in cls.sensors:  # None: names depend on settings, checked there
             fail(f"sensors.{name}", f"not a sensor of {cls_name} (known: {', '.join(cls.sensors)})")
         s = s or {}
         extra = set(s) - {"unit", "noise", "calibration", "drift_per_day", "span"}
@@ -98,7 +102,7 @@ def parse_twin(doc: dict, default_name: str, where: str = "<twin>") -> TwinDef:
         if kind not in cls.fault_effects and kind not in SENSOR_FAULTS:
             fail(f"faults.{kind}", f"unknown fault (known: {', '.join([*cls.fault_effects, *SENSOR_FAULTS])})")
         f = f or {}
-        extra = set(f) - {"rate_per_day", "duration", "severity", "sensors"}
+        extra = set(f) - {"rate_per_day", "duration", "severity", "sensors", "ramp"}
         if extra:
             fail(f"faults.{kind}.{sorted(extra)[0]}", "unknown field")
         duration = tuple(duration_s(x) for x in f.get("duration", ["1h", "1h"]))
@@ -114,10 +118,19 @@ def parse_twin(doc: dict, default_name: str, where: str = "<twin>") -> TwinDef:
         rate = float(f.get("rate_per_day", 0.0))
         if rate < 0:
             fail(f"faults.{kind}.rate_per_day", "must be >= 0")
-        faults.append(FaultSpec(kind, rate, duration, severity, candidates))
+        ramp = f.get("ramp", 1.0)
+        if isinstance(ramp, bool) or not isinstance(ramp, (int, float)) or not 0 <= ramp <= 1:
+            fail(f"faults.{kind}.ramp", f"expected a fraction in [0, 1], got {ramp!r}")
+        faults.append(FaultSpec(kind, rate, duration, severity, candidates, float(ramp)))
 
+    settings = doc.get("settings") or {}
+    for k in settings:
+        if k not in getattr(cls, "settings", ()):
+            known = ", ".join(getattr(cls, "settings", ())) or "none"
+            fail(f"settings.{k}", f"not a setting of {cls_name} (known: {known})")
     dt, window = duration_s(doc.get("sample_period", "1s")), duration_s(doc.get("window", "1min"))
     if dt <= 0 or window < 2 * dt or abs(window / dt - round(window / dt)) > 1e-9:
         fail("window", f"must be a multiple (>= 2) of sample_period ({dt} s), got {window} s")
     return TwinDef(str(doc.get("name", default_name)), cls_name, {k: float(v) for k, v in params.items()},
-                   tuple(sensors), dt, window, tuple(faults), {k: float(v) for k, v in mismatch.items()}, where)
+                   tuple(sensors), dt, window, tuple(faults), {k: float(v) for k, v in mismatch.items()}, where,
+                   dict(settings))

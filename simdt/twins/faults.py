@@ -1,7 +1,8 @@
 """Fault library, per-site fault schedules and their effects on a block of samples.
 
 A fault kind is either *physical* (the asset class maps it to an effect channel, e.g. impeller wear -> head loss)
-or a *sensor* fault (``sensor_drift``, ``stuck_sensor``) that corrupts one sensor's readings. Episodes of each kind
+or a *sensor* fault (``sensor_drift``, ``stuck_sensor``, ``replay``) that corrupts one sensor's readings; with
+``ramp: 0`` a drift is an instant offset, i.e. a spoofed reading. Episodes of each kind
 form an alternating renewal process: gaps ~ Exponential(1/rate), durations ~ Uniform(duration range). Each kind
 draws from its own generator and a fixed number of draws per episode, so the schedule does not depend on how far
 ahead it was extended; this keeps split and whole-range generation identical.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DAY_S = 86400.0
-SENSOR_FAULTS = ("sensor_drift", "stuck_sensor")
+SENSOR_FAULTS = ("sensor_drift", "stuck_sensor", "replay")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class FaultSpec:
     duration_s: tuple[float, float]
     severity: tuple[float, float]
     sensors: tuple[str, ...] = ()  # candidates for sensor faults; empty means every sensor
+    ramp: float = 1.0              # fraction of an episode over which its effect rises to full severity
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Episode:
     end: float
     severity: float
     sensor: int  # index into the asset's sensor list, -1 for physical faults
+    ramp: float = 1.0
 
 
 class FaultSchedule:
@@ -54,15 +57,15 @@ class FaultSchedule:
                 sensor = self._candidates[i][rng.integers(len(self._candidates[i]))]
                 start = self._next[i]
                 self.episodes.append(Episode(spec.kind, start, start + duration, severity,
-                                             sensor if spec.kind in SENSOR_FAULTS else -1))
+                                             sensor if spec.kind in SENSOR_FAULTS else -1, spec.ramp))
                 self._next[i] = start + duration + rng.exponential(DAY_S / spec.rate_per_day)
         return self.episodes
 
 
-def ramp(t: np.ndarray, ep: Episode, ramp_fraction: float) -> np.ndarray:
-    """0 outside the episode; inside, rises linearly to 1 over the first ``ramp_fraction`` of it, then holds."""
+def ramp(t: np.ndarray, ep: Episode) -> np.ndarray:
+    """0 outside the episode; inside, rises linearly to 1 over the first ``ep.ramp`` of it, then holds."""
     inside = (t >= ep.start) & (t < ep.end)
-    rise = np.clip((t - ep.start) / max(ramp_fraction * (ep.end - ep.start), 1e-9), 0.0, 1.0)
+    rise = np.clip((t - ep.start) / max(ep.ramp * (ep.end - ep.start), 1e-9), 0.0, 1.0)
     return np.where(inside, rise, 0.0)
 
 
@@ -92,6 +95,6 @@ def synthetic_schedule(library: tuple[FaultSpec, ...], sensor_names: list[str], 
         candidates = [sensor_names.index(x) for x in (spec.sensors or sensor_names)]
         sensor = candidates[rng.integers(len(candidates))] if spec.kind in SENSOR_FAULTS else -1
         episodes.append(Episode(spec.kind, t0 + w * window_s, t0 + (w + n) * window_s,
-                                rng.uniform(*spec.severity), sensor))
+                                rng.uniform(*spec.severity), sensor, spec.ramp))
         w += n
     return FaultSchedule((), sensor_names, None, episodes)

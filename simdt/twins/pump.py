@@ -37,9 +37,8 @@ PARAMETERS = (
     "p_suction", "p_suction_diurnal", "p_suction_jitter",
 )
 SENSORS = ("suction_pressure", "discharge_pressure", "flow", "speed", "motor_power", "vibration", "bearing_temperature")
-# fault kind -> (effect channel, fraction of the episode over which the effect ramps up)
-FAULT_EFFECTS = {"impeller_wear": ("head_loss", 0.5), "cavitation": ("suction_drop", 0.05),
-                 "bearing_wear": ("bearing_wear", 0.5)}
+# fault kind -> effect channel (the severity, ramped in over the episode as the YAML's ``ramp`` says, adds to it)
+FAULT_EFFECTS = {"impeller_wear": "head_loss", "cavitation": "suction_drop", "bearing_wear": "bearing_wear"}
 
 
 def head(Q, N, p, w=1.0):

@@ -94,11 +94,12 @@ class Strategy:
         return None
 
     def train_on_twin(self, start: Params, epochs: int, stream: str, objective: LocalObjective | None = None,
-                      teacher: Params | None = None) -> tuple[Params, float]:
-        """Train one model on D_twin at the twin host; returns it and the FLOPs spent."""
+                      teacher: Params | None = None, data: tuple[torch.Tensor, torch.Tensor] | None = None
+                      ) -> tuple[Params, float]:
+        """Train one model on D_twin (or ``data``, a part of it) at the twin host; returns it and the FLOPs spent."""
         obj = objective or self.objective
         obj = LocalObjective(**{**obj.__dict__, "epochs": epochs})
-        (trained,), (stats,) = train_batched([start], [self.ctx.twin_data], obj, [self.ctx.generator(stream)],
+        (trained,), (stats,) = train_batched([start], [data or self.ctx.twin_data], obj, [self.ctx.generator(stream)],
                                              teachers=[teacher] if teacher is not None else None)
         return trained, stats["flops"]
 

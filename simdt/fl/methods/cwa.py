@@ -1,0 +1,40 @@
+"""CWA, cyclic weight adaptation: clients start from the global model Θ on even rounds and from the twin model
+Θ_T on odd rounds; every round Θ ← FedAvg(Θ_k). After an even round the server sends Θ to the twin host, which
+sets Θ_T ← Θ, continues on D_twin and sends Θ_T back for the next (odd) round; Θ_T is pre-trained before round 1.
+
+Messages: Θ_T goes down on odd rounds (kind ``twin_model_down``), Θ on even rounds. DESIGN.md speaks of an exchange
+with the twin host every round; after an odd round it would produce a Θ_T that the next (even) round never uses
+and the round after overwrites, so simdt does not send it.
+"""
+from __future__ import annotations
+
+from simdt.fl.methods.base import ClientTask, Strategy, TwinWork
+from simdt.fl.methods.twin import TwinParams
+from simdt.fl.model import Params
+
+
+class CWA(Strategy):
+    name = "cwa"
+    Params = TwinParams
+
+    def __init__(self, params: TwinParams, ctx):
+        super().__init__(params, ctx)
+        self.twin = dict(self.global_params)  # stands in until the twin host's model arrives
+
+    def setup(self) -> TwinWork:
+        return self._sync(self.params.pretrain_epochs, "twin/cwa/pretrain")
+
+    def client_task(self, rnd: int, client: str) -> ClientTask:
+        if rnd % 2:
+            return ClientTask(send=dict(self.twin), start=self.twin, kind="twin_model_down")
+        return super().client_task(rnd, client)
+
+    def after_round(self, rnd: int) -> TwinWork | None:
+        return None if rnd % 2 else self._sync(self.params.twin_epochs, f"twin/cwa/round/{rnd}")
+
+    def _sync(self, epochs: int, stream: str) -> TwinWork:
+        start = dict(self.global_params)
+        return TwinWork(send=start, run=lambda: self.train_on_twin(start, epochs, stream), apply=self._set_twin)
+
+    def _set_twin(self, params: Params) -> None:
+        self.twin = params

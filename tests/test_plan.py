@@ -1,0 +1,67 @@
+"""Capacity planning: field parsing, and a threshold the transfer-time formula predicts exactly."""
+import math
+
+import pandas as pd
+import pytest
+import yaml
+
+import simdt
+from simdt import scenario as scn
+from simdt.cli import main
+from simdt.network.tcp import ideal_transfer_time
+from simdt.plan import parse_target, parse_vary
+
+# One site on an always-up lossless link, one round, deadline 1 s: the round reaches "participants >= 1"
+# exactly when the update crosses the uplink before the round deadline.
+ONE_SITE = {"name": "one-site", "seed": 3, "sites": {"count": 1, "uplink": {"up": "1Mbps", "down": "100Mbps", "delay": "20ms"}},
+            "network": {"backhaul": "fiber_backhaul"},
+            "fl": {"methods": ["fedavg"], "rounds": 1, "round_deadline": "1s", "start_after": "1d"},
+            "evaluation": {"period": "1d"}}
+
+
+def test_parse_vary_units_and_direction():
+    v = parse_vary("sites.uplink.up=100kbps..20Mbps")
+    assert (v.lo, v.hi, v.unit, v.better, v.geometric) == (1e5, 2e7, "bit/s", "higher", True)
+    assert parse_vary("sites.uplink.delay=10ms..2s").better == "lower"
+    assert parse_vary("sites.uplink.mttr=1min..2h").hi == 7200
+    assert parse_vary("sites.uplink.mtbf=1h..1d").better == "higher"
+    assert parse_vary("uplink.bandwidth=1Mbps..5Mbps").fields() == ("sites.uplink.up", "sites.uplink.down")
+    assert parse_vary("fl.client_fraction=0.1..1", better="higher").unit == ""
+    v = parse_vary("sites.uplink.loss=0..0.1")
+    assert not v.geometric and v.scan(3) == [0, 0.05, 0.1] and v.between(0, 0.1) == 0.05
+    for bad, better in (("sites.uplink.up=5Mbps..1Mbps", None), ("sites.uplink.up=1..", None),
+                        ("sites.uplink.up=1parsec..2Mbps", None), ("fl.client_fraction=0.1..1", None)):
+        with pytest.raises(scn.ScenarioError):
+            parse_vary(bad, better)
+    assert parse_target("participants=1") == ("participants", 1.0)
+    with pytest.raises(scn.ScenarioError):
+        parse_target("accuracy")
+
+
+@pytest.mark.slow
+def test_plan_brackets_the_transfer_time_threshold(tmp_path):
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(ONE_SITE))
+    # what comes before the upload (model download, training) does not depend on the uplink's up rate
+    ref = simdt.run(path)
+    up = ref.transfers[ref.transfers["kind"] == "update_up"].iloc[0]
+    rtt = 2 * (0.020 + 0.005)  # access + fibre backhaul one-way delays
+    assert up["t_end_s"] - up["t_start_s"] == pytest.approx(ideal_transfer_time(int(up["payload_bytes"]), 1e6, rtt), abs=1e-9)
+    budget = 1.0 - (up["t_start_s"] - ref.rounds["t_start_s"].iloc[0])
+    lo, hi = 1e3, 1e6  # ideal_transfer_time falls as bandwidth grows: bisect for where it equals the budget
+    while hi / lo > 1 + 1e-9:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if ideal_transfer_time(int(up["payload_bytes"]), mid, rtt) <= budget else (mid, hi)
+    threshold = hi
+
+    out = tmp_path / "plan"
+    assert main(["plan", str(path), "--target", "participants=1", "--deadline", "1h", "--vary",
+                 "sites.uplink.up=5kbps..1Mbps", "--scan", "4", "--tolerance", "0.02", "--workers", "1",
+                 "--out", str(out), "--quiet"]) == 0
+    plan = pd.read_csv(out / "plan.csv").iloc[0]
+    assert plan["status"] == "bracketed" and plan["better"] == "higher"
+    assert plan["fail_bound"] < threshold <= plan["threshold"] <= plan["fail_bound"] * 1.02
+    scan = pd.read_csv(out / "scan.csv")
+    assert (scan["passed"] == (scan["value"] >= plan["threshold"])).all()  # monotone, as bisection assumes
+    page = (out / "report" / "report.html").read_text()
+    assert "Threshold per method" in page and "data:image/png;base64," in page
