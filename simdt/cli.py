@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import math
 import sys
 import time
@@ -103,7 +104,8 @@ def cmd_list(args) -> int:
                     continue
                 seen.add(path.stem)
                 data = yaml.safe_load(path.read_text()) or {}
-                print(f"{path.stem:22s} {str(data.get('description', '')).strip().splitlines()[0] if data.get('description') else ''}")
+                text = " ".join(str(data.get("description") or "").split())
+                print(f"{path.stem:22s} {text if len(text) <= 100 else text[:99] + '…'}")
     return 0
 
 
@@ -268,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
