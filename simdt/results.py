@@ -12,10 +12,7 @@ Tables:
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simdt.atomic import atomic_folder
 from simdt.eventlog import EventLog
 from simdt.metrics import METRICS
 
@@ -53,20 +51,12 @@ class Results:
     def save(self, run_dir: str | Path) -> Path:
         """Write every table as Parquet and CSV plus manifest.json, atomically (temp folder + rename)."""
         run_dir = Path(run_dir)
-        run_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.", dir=run_dir.parent))
-        try:
+        with atomic_folder(run_dir) as tmp:
             for name in TABLES:
                 table = getattr(self, name)
                 table.to_parquet(tmp / f"{name}.parquet", index=False)
                 table.to_csv(tmp / f"{name}.csv", index=False)
             (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str) + "\n")
-            if run_dir.exists():
-                shutil.rmtree(run_dir)
-            os.replace(tmp, run_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return run_dir
 
     @classmethod

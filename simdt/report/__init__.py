@@ -1,11 +1,9 @@
 """HTML + CSV reports for a run folder, a sweep folder (``sweep.json``) or a plan folder (``plan.json``)."""
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from simdt.atomic import atomic_folder
 from simdt.report import build
 from simdt.report.page import Page
 from simdt.results import Results
@@ -32,16 +30,8 @@ def write_report(src: str | Path, out: str | Path | None = None) -> Path:
     else:
         raise ScenarioError("no manifest.json, sweep.json or plan.json: not a run, sweep or plan folder", file=str(src))
     out = Path(out) if out else Path("reports") / src.resolve().name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         for name, table in tables.items():
             table.to_csv(tmp / f"{name}.csv", index=False)
         (tmp / "report.html").write_text(page.render(), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out / "report.html"
