@@ -20,7 +20,7 @@ from simdt.fl.model import Params, layer_names
 
 class LPEParams(TwinParams):
     policy: Literal["twin_lower", "twin_upper"] = Field("twin_lower", description="which side the twin provides")
-    split: int = Field(1, ge=1, description="number of lower layers")
+    split: int = Field(1, ge=1, le=2, description="number of lower layers of the 3-layer MLP")
 
 
 def layer_split(params: Params, split: int, policy: str) -> tuple[list[str], list[str]]:
