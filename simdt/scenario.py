@@ -52,6 +52,16 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class BurstyLoss(Model):
+    """Gilbert-Elliott loss; LTE fits: p 0.007-0.046, r 0.12-0.53 per 100 ms slot (DESIGN.md 5)."""
+
+    p: float = Field(gt=0, le=1, description="P(good -> bad) per slot")
+    r: float = Field(gt=0, le=1, description="P(bad -> good) per slot")
+    slot: PositiveDuration = 0.1
+    loss_bad: Probability = 1.0
+    loss_good: Probability = 0.0
+
+
 class LinkProfile(Model):
     """One link with the same numbers in both directions' delay; ``up`` is toward the server."""
 
@@ -70,6 +80,8 @@ class LinkProfile(Model):
     trace_up: str | None = Field(None, description="capacity trace (Mahimahi .up/.down or per-second CSV), "
                                  "a path relative to the current directory or the project root")
     trace_down: str | None = None
+    bursty_loss: BurstyLoss | None = Field(None, description="Gilbert-Elliott loss on top of ``loss``")
+    jitter: Duration = Field(0.0, description="mean extra one-way delay per transfer (exponential)")
 
     @model_validator(mode="after")
     def _outage_pair(self):
@@ -104,6 +116,8 @@ class LinkRef(Model):
     window_offset: Duration | None = None
     trace_up: str | None = None
     trace_down: str | None = None
+    bursty_loss: BurstyLoss | None = None
+    jitter: Duration | None = None
 
 
 def _link_ref(value: Any) -> Any:
@@ -145,6 +159,13 @@ class NetworkSpec(Model):
     mss: int = Field(1448, ge=64, le=65_000)
     header_bytes: int = Field(40, ge=0, le=1_000)
     init_cwnd: int = Field(10, ge=1, le=1_000)
+    tls: Literal["none", "tls12", "tls13"] = "none"
+    on_outage: Literal["resume", "restart", "fail"] = Field(
+        "resume", description="when a path breaks: pause and continue, start over from byte 0, or fail at once")
+    rto_backoff: bool = Field(False, description="a paused flow notices the path is back only when its "
+                              "retransmission timer (doubling from 1 s, at most 60 s) fires")
+    topology: str | None = Field(None, description="a file in networks/topologies/ replacing the default star "
+                                 "(its links replace sites.uplink and network.backhaul)")
 
 
 class TargetSpec(Model):

@@ -6,21 +6,25 @@ from the same seed, so all methods meet the same assets, faults and outages.
 """
 from __future__ import annotations
 
+import warnings
+
 import simpy
 import torch
 
 from simdt.data import DataSource
 from simdt.devices import DEVICES
 from simdt.eventlog import EventLog
-from simdt.fl.messages import Message
+from simdt.fl.messages import Message, payload_bytes
 from simdt.fl.methods import METHODS, ClientTask, MethodContext, TwinWork, Update
 from simdt.fl.model import Params, forward, mlp_sizes
 from simdt.fl.training import LocalObjective, train_batched
 from simdt.metrics import detection_metrics
-from simdt.network import LinkConfig, Network, star_topology
+from simdt.network import LinkConfig, Network, ideal_transfer_time, star_topology
 from simdt.network.availability import load_trace
+from simdt.network.burstloss import GilbertElliott
 from simdt.rng import Streams
-from simdt.scenario import LinkProfile, Resolved
+from simdt.network.topology_file import find_topology, load_topology
+from simdt.scenario import LinkProfile, LinkRef, Resolved, _link_ref, _resolve_link
 
 SERVER, GATEWAY, TWIN_HOST = "server", "gateway", "twin_host"
 
@@ -30,7 +34,14 @@ def _link_kwargs(p: LinkProfile) -> dict:
                 queue_packets=p.queue_packets, window_period_s=p.window_period, window_open_s=p.window_open,
                 window_offset_s=p.window_offset,
                 trace_up_bps=load_trace(p.trace_up) if p.trace_up else None,
-                trace_down_bps=load_trace(p.trace_down) if p.trace_down else None)
+                trace_down_bps=load_trace(p.trace_down) if p.trace_down else None, jitter_s=p.jitter,
+                bursty_loss=GilbertElliott(p.bursty_loss.p, p.bursty_loss.r, p.bursty_loss.slot,
+                                           p.bursty_loss.loss_bad, p.bursty_loss.loss_good) if p.bursty_loss else None)
+
+
+def _topology_link(resolved: Resolved, ref, where: str) -> dict:
+    """A link of a topology file, resolved against the scenario's catalog like a scenario's own links."""
+    return _link_kwargs(_resolve_link(LinkRef.model_validate(_link_ref(ref)), "link", where, None, [resolved.catalog]))
 
 
 def site_names(sc) -> list[str]:
@@ -46,16 +57,21 @@ class World:
         self.streams = Streams(sc.seed)
         self.sites = site_names(sc)
 
-        access = _link_kwargs(resolved.uplink)
-        links = star_topology(self.sites, access={s: access for s in self.sites},
-                              backhaul=_link_kwargs(resolved.backhaul), server=SERVER, gateway=GATEWAY)
+        if sc.network.topology:
+            path = find_topology(resolved.catalog / "networks" / "topologies", sc.network.topology)
+            links = load_topology(path, self.sites, SERVER, lambda ref, where: _topology_link(resolved, ref, where))
+        else:
+            access = _link_kwargs(resolved.uplink)
+            links = star_topology(self.sites, access={s: access for s in self.sites},
+                                  backhaul=_link_kwargs(resolved.backhaul), server=SERVER, gateway=GATEWAY)
         self.twin_node = SERVER
         if sc.twin_host.placement == "remote":
             links.append(LinkConfig(name="twin-host-link", a=TWIN_HOST, b=GATEWAY, **_link_kwargs(resolved.twin_link)))
             self.twin_node = TWIN_HOST
         net = sc.network
         self.network = Network(self.env, links, self.streams.numpy, mss=net.mss, header_bytes=net.header_bytes,
-                               init_cwnd=net.init_cwnd, transfer_timeout_s=net.transfer_timeout,
+                               init_cwnd=net.init_cwnd, transfer_timeout_s=net.transfer_timeout, tls=net.tls,
+                               on_outage=net.on_outage, rto_backoff=net.rto_backoff,
                                on_record=lambda rec: log.add_transfer(method, rec))
 
         self.data = data
@@ -75,7 +91,34 @@ class World:
         self.select_rng = self.streams.numpy("server/selection")
         self.client_device = DEVICES[sc.sites.device]
         self.twin_device = DEVICES[sc.twin_host.device]
+        self._check_feasibility()
         self.server = self.env.process(self._server())
+
+    def _check_feasibility(self) -> None:
+        """Say plainly when a site cannot even exchange the model (down, then the same size up) within a round
+        deadline on an idle network (e.g. LoRaWAN): its rounds time out rather than hang, but the results
+        would look like a mystery. Compressed updates may be smaller: this is an estimate, and says so."""
+        net, deadline = self.sc.network, self.sc.fl.round_deadline
+        payload = payload_bytes(dict(self.strategy.global_params))
+        times: dict[tuple, float] = {}
+        late = []
+        for site in self.sites:
+            # site -> server first: the router then roots one shortest-path tree at the server and serves
+            # both directions from it (asked server -> site first, it builds a tree per site: O(N^2))
+            up = min(self.network.route(site, SERVER), key=lambda h: h[0].capacity_bps(h[1]))
+            down = min(self.network.route(SERVER, site), key=lambda h: h[0].capacity_bps(h[1]))
+            hops = [down, up]
+            key = (*(link.capacity_bps(d) for link, d in hops), self.network.rtt_s(SERVER, site))
+            if key not in times:
+                times[key] = sum(ideal_transfer_time(payload, bps, key[2], mss=net.mss, init_cwnd=net.init_cwnd,
+                                                     header_bytes=net.header_bytes, tls=net.tls) for bps in key[:2])
+            if times[key] > deadline:
+                late.append((times[key], hops[1][0].name, min(key[:2])))
+        if late:
+            t, name, bps = max(late)
+            warnings.warn(f"{len(late)} of {len(self.sites)} sites cannot exchange the {payload} B model within the "
+                          f"round deadline of {deadline:g} s: down and up take at least {t:.0f} s on an idle "
+                          f"network (bottleneck {name}, {bps:g} bit/s)", stacklevel=2)
 
     def run(self) -> None:
         # Outage processes never end; the run ends when the server has finished its rounds.

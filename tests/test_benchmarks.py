@@ -20,8 +20,14 @@ def test_quick_benchmarks_run_and_write_a_summary():
     training = summary["benchmarks"]["training"]["result"]["rows"]
     assert {r["objective"] for r in training} == {"plain", "prox", "distill"}
     assert all(r["max_abs_diff"] < 1e-4 for r in training)       # batched == oracle
+    paper = summary["benchmarks"]["paper"]["result"]
+    assert "skipped" in paper or (paper["methods"] == 7 and paper["rounds_simulated"] == 7 * paper["rounds"])
     scale = summary["benchmarks"]["scale"]["result"]
     assert scale["flop_limit_GFLOPs"] > 0 and len(scale["by_sites"]) == 2
+    for row in scale["by_sites"] + scale["by_rounds"]:
+        assert {"wall_s", "train_s", "peak_rss_MB", "train_GFLOPs", "train_of_flop_limit"} <= set(row)
+        assert 0 < row["train_s"] < row["wall_s"] and row["peak_rss_MB"] > 0
+    assert (ROOT / "benchmarks" / "results" / "scale-quick.png").stat().st_size > 0
     # the generated fleet sends one model down and one update up per selected client (C = 0.1)
     for row in scale["by_sites"]:
         assert row["messages"] == 2 * row["rounds"] * round(0.1 * row["sites"])

@@ -2,11 +2,13 @@
 
 Each message is a fluid flow whose rate is piecewise constant between events. Per flow the events are:
 handshake done, window sent, round (RTT) over, all data sent, data arrived, retransmission timeout over,
-outage timeout. The window evolves once per round like TCP Cubic with SACK: slow start doubles it; a round
-that loses segments (random loss drawn per segment, or overflow of the bottleneck's queue) cuts it to
-beta and costs a retransmission timeout only when recovery stalls; congestion avoidance grows it along
-Cubic's curve or Reno's line, whichever is faster (RFC 8312). A lossless flow whose window fills the pipe
-stops counting rounds and simply sends at its fair share.
+outage timeout, retransmission probe while the path is down. The window evolves once per round like TCP
+Cubic with SACK: slow start doubles it; a round that loses segments (random loss drawn per segment,
+overflow of the bottleneck's queue, or a Gilbert-Elliott loss burst) cuts it to beta and costs a
+retransmission timeout only when recovery stalls (as it often does in a burst, whose losses are drawn
+from each link's state at the round's end); congestion avoidance grows it along Cubic's curve or Reno's
+line, whichever is faster (RFC 8312). A lossless flow whose window fills the pipe stops counting rounds
+and simply sends at its fair share.
 Rate-dependent event times are re-planned only for flows whose rate changed; all pending events sit in
 one heap behind a single SimPy timer, and stale entries are skipped by token.
 """
@@ -23,13 +25,16 @@ import numpy as np
 import simpy
 
 from .availability import replay, windows
+from .burstloss import Channel
 from .fairshare import max_min_rates
 from .link import LinkConfig, outages
-from .tcp import CUBIC_BETA, cubic_window, data_wire_bytes, handshake_bytes
+from .tcp import CUBIC_BETA, TLS, cubic_window, data_wire_bytes, handshake_bytes, setup_rtts
 from .topology import Hop, Router, build_graph
 
 _EPS_S = 1e-9  # events this close to now are due now (float rounding of now + dt)
 _RATE_EVENTS = ("window", "sent")
+MAX_RTO_S = 60.0  # RFC 6298 2.5: the backed-off retransmission timer may be capped, at no less than 60 s
+OUTAGE_POLICIES = ("resume", "restart", "fail")
 
 
 @dataclass
@@ -63,6 +68,7 @@ class _Flow:
     loss: float            # per-segment loss probability along the path
     bottleneck: str        # the slowest resource on the path
     queue: int | None      # its buffer, packets
+    channels: tuple[Channel, ...]  # Gilbert-Elliott states of its bursty links
     done: simpy.Event
     phase: str = "handshake"  # handshake | burst | wait | steady | rto | arriving
     paused: bool = False
@@ -71,12 +77,15 @@ class _Flow:
     w_max: float = 0.0     # window before the last loss event, and when that was (Cubic's epoch)
     t_loss: float = 0.0
     budget: float = 0.0    # bytes left in this slow-start window
+    round_sent: float = 0.0  # ``sent`` when this round began
     remaining: float = 0.0
     sent: float = 0.0
     rate: float = 0.0      # bit/s
     t_last: float = 0.0    # sent/remaining/budget are exact as of this time
     due: dict = field(default_factory=dict)  # event kind -> token of its live heap entry
     outcome: str | None = None
+    backoff: float = 0.0   # current retransmission timeout while the path is down (rto_backoff)
+    restarts: int = 0      # times the transfer started over (on_outage="restart")
 
 
 class Network:
@@ -85,19 +94,28 @@ class Network:
     def __init__(self, env: simpy.Environment, links: list[LinkConfig],
                  rng: Callable[[str], np.random.Generator], *, mss: int = 1448, header_bytes: int = 40,
                  init_cwnd: int = 10, handshake: bool = True, transfer_timeout_s: float = 600.0,
-                 min_rto_s: float = 1.0, on_record: Callable[[TransferRecord], None] | None = None):
+                 min_rto_s: float = 1.0, tls: str = "none", on_outage: str = "resume", rto_backoff: bool = False,
+                 on_record: Callable[[TransferRecord], None] | None = None):
         self.env = env
         self.graph: nx.Graph = build_graph(links)
         self.links = {link.name: link for link in links}
         self.mss, self.header_bytes, self.init_cwnd = mss, header_bytes, init_cwnd
         self.handshake, self.transfer_timeout_s, self.on_record = handshake, transfer_timeout_s, on_record
         self.min_rto_s = min_rto_s  # RFC 6298 (and ns-3's default): 1 s
+        if tls not in TLS or on_outage not in OUTAGE_POLICIES:
+            raise ValueError(f"tls must be one of {list(TLS)}, on_outage one of {list(OUTAGE_POLICIES)}")
+        # on_outage: a broken path pauses the flow (resume), makes it start over from byte 0 (restart), or fails it
+        # (fail). With rto_backoff a paused flow only notices the path is back when its doubling timer next fires.
+        self.tls, self.on_outage, self.rto_backoff = tls, on_outage, rto_backoff
+        self._setup_s = lambda rtt: setup_rtts(handshake, tls) * rtt
         self.capacity_bps = {f"{l.name}:{d}": l.capacity_bps(d) for l in links for d in ("up", "down")}
         self.link_events: list[tuple[float, str, bool]] = []
         # called after every reallocation with {link-direction: allocated bit/s}; for checks and tracing
         self.on_allocate: Callable[[dict[str, float]], None] | None = None
         self._up = {name: True for name in self.links}
         self._flow_rng = rng("net/flow")
+        self._jitter_rng = rng("net/jitter") if any(l.jitter_s for l in links) else None
+        self._channels = {l.name: Channel(l.bursty_loss, rng(f"net/ge/{l.name}")) for l in links if l.bursty_loss}
         self._router = Router(self.graph)
         self._msg_ids = itertools.count()
         self._tokens = itertools.count()
@@ -142,7 +160,7 @@ class Network:
         for flow in list(self._on_link[name]):
             if not up and not flow.paused:
                 self._pause(flow)
-            elif up and flow.paused and all(self._up[l] for l in flow.links):
+            elif up and flow.paused and not self.rto_backoff and all(self._up[l] for l in flow.links):
                 self._resume(flow)
         self._settle()
 
@@ -170,14 +188,15 @@ class Network:
                 self._advance(flow)
                 self._close(flow, "cancelled")
                 self._settle()
-        hs = handshake_bytes(self.header_bytes, self.handshake)
+        one_hs = handshake_bytes(self.header_bytes, self.handshake, self.tls, self.mss)
+        hs, redone = one_hs * (1 + flow.restarts), one_hs * flow.restarts  # handshakes of abandoned connections
         if flow.outcome == "delivered":
-            wire = hs + int(flow.data_bytes)
-            return self._record(msg_id, src, dst, kind, payload, wire, flow.retrans_bytes, flow.retrans_bytes,
-                                t_start, "delivered", path, meta)
+            wire, retrans = hs + int(flow.data_bytes), flow.retrans_bytes + redone
+            return self._record(msg_id, src, dst, kind, payload, wire, retrans, retrans, t_start, "delivered",
+                                path, meta)
         # nothing of a broken transfer counts as delivered: every byte it sent is lost
         sent = min(flow.sent, flow.data_bytes)
-        retrans = round(flow.retrans_bytes * sent / flow.data_bytes) if flow.data_bytes else 0
+        retrans = redone + (round(flow.retrans_bytes * sent / flow.data_bytes) if flow.data_bytes else 0)
         wire = hs + round(sent)
         return self._record(msg_id, src, dst, kind, payload, wire, retrans, wire, t_start, flow.outcome, path, meta)
 
@@ -190,9 +209,11 @@ class Network:
 
     def _open(self, msg_id: int, hops: list[Hop], path: tuple[str, ...], payload: int) -> _Flow:
         one_way = sum(link.delay_s for link, _ in hops)
+        if self._jitter_rng is not None:  # one draw per transfer and link, both ways
+            one_way += sum(self._jitter_rng.exponential(link.jitter_s) for link, _ in hops if link.jitter_s)
         rtt = 2 * one_way
         p = 1.0 - math.prod(1.0 - link.loss for link, _ in hops)
-        data = data_wire_bytes(payload, self.mss, self.header_bytes)
+        data = data_wire_bytes(payload, self.mss, self.header_bytes, self.tls)
         segments = math.ceil(payload / self.mss)
         # lost copies before each segment gets through: geometric per segment, negative binomial in sum
         lost_copies = int(self._flow_rng.negative_binomial(segments, 1.0 - p)) if p > 0 and segments else 0
@@ -201,14 +222,15 @@ class Network:
         flow = _Flow(msg_id=msg_id, resources=path, links=tuple(link.name for link, _ in hops), rtt=rtt,
                      one_way=one_way, segment=self.mss + self.header_bytes, data_bytes=float(data + retrans),
                      retrans_bytes=retrans, loss=p, bottleneck=bottleneck, queue=slowest.queue_packets,
+                     channels=tuple(self._channels[l.name] for l, _ in hops if l.name in self._channels),
                      done=self.env.event(), remaining=float(data + retrans), t_last=self.env.now)
         for name in flow.links:
             self._on_link[name][flow] = None
         self._active[bottleneck] += 1
         if not all(self._up[name] for name in flow.links):
             self._pause(flow)
-        elif self.handshake:
-            self._schedule(flow, "handshake", rtt)
+        elif self._setup_s(rtt):
+            self._schedule(flow, "handshake", self._setup_s(rtt))
         else:
             self._begin_round(flow, self.init_cwnd)
         self._settle()
@@ -231,10 +253,11 @@ class Network:
     # ---- flow state machine -------------------------------------------------------------------
 
     def _begin_round(self, flow: _Flow, cwnd: float) -> None:
-        flow.phase, flow.cwnd, flow.budget = "burst", cwnd, cwnd * flow.segment
+        flow.phase, flow.cwnd, flow.budget, flow.round_sent = "burst", cwnd, cwnd * flow.segment, flow.sent
         self._schedule(flow, "round", flow.rtt)
         self._sending[flow] = None
         self._dirty = True
+        self._plan(flow)  # a flow still sending keeps its rate: its new window and data need new event times
 
     def _stop_sending(self, flow: _Flow) -> None:
         self._advance(flow)
@@ -246,16 +269,30 @@ class Network:
             self._dirty = True
 
     def _pause(self, flow: _Flow) -> None:
+        if self.on_outage == "fail":
+            self._close(flow, "failed")
+            return
         self._stop_sending(flow)
         flow.paused = True
         flow.due.clear()
         self._schedule(flow, "timeout", self.transfer_timeout_s)
+        if self.rto_backoff:
+            flow.backoff = self.min_rto_s
+            self._schedule(flow, "probe", flow.backoff)
 
     def _resume(self, flow: _Flow) -> None:
         flow.paused = False
         flow.due.clear()
+        if self.on_outage == "restart" and flow.phase != "handshake":
+            # a new connection: everything sent so far is lost and goes again, after a new handshake
+            wasted = flow.data_bytes - flow.remaining
+            flow.data_bytes += wasted
+            flow.retrans_bytes += round(wasted)
+            flow.remaining += wasted
+            flow.phase, flow.cwnd, flow.ssthresh = "handshake", 0.0, math.inf
+            flow.restarts += 1
         if flow.phase == "handshake":
-            self._schedule(flow, "handshake", flow.rtt)
+            self._schedule(flow, "handshake", self._setup_s(flow.rtt))
         else:  # like TCP after a retransmission timeout: slow start again from the initial window
             self._begin_round(flow, self.init_cwnd)
 
@@ -279,14 +316,25 @@ class Network:
             self._close(flow, "delivered")
         elif kind == "timeout":
             self._close(flow, "failed")
+        elif kind == "probe":  # the retransmission timer while the path is down (RFC 6298 5.5: back off)
+            if all(self._up[name] for name in flow.links):
+                self._resume(flow)
+            else:
+                flow.backoff = min(2 * flow.backoff, MAX_RTO_S)
+                self._schedule(flow, "probe", flow.backoff)
 
     def _end_round(self, flow: _Flow) -> None:
         """The ACKs of this round's window are back: count its losses and set the next window."""
         self._advance(flow)
-        sent = round((flow.cwnd * flow.segment - flow.budget) / flow.segment, 9)
+        # counted from bytes, not from the window: an unqueued link-limited window grows without bound
+        sent = round((flow.sent - flow.round_sent) / flow.segment, 9)
         link_limited = flow.phase == "burst"  # still sending: the window did not limit this round
         slow_start = flow.cwnd < flow.ssthresh
         lost = int(self._flow_rng.binomial(math.ceil(sent), flow.loss)) if flow.loss > 0 else 0
+        burst = 0
+        if flow.channels:
+            p_burst = 1.0 - math.prod(1.0 - ch.loss(self.env.now) for ch in flow.channels)
+            burst = int(self._flow_rng.binomial(math.ceil(sent), p_burst)) if p_burst > 0 else 0
         overflow = 0
         if flow.queue is not None:
             share = flow.queue / max(self._active[flow.bottleneck], 1)
@@ -302,9 +350,10 @@ class Network:
             excess = max(window - fits, 0.0)
             # drop-tail hits whichever segments arrive at a full queue: each of the window's by the same odds
             overflow = int(self._flow_rng.binomial(math.ceil(window), excess / window)) if excess else 0
-        if lost or overflow:
-            self._loss_event(flow, sent, lost, overflow)
-        elif flow.rtt <= 0 or link_limited and flow.loss == 0 and (flow.queue is None or not slow_start):
+        if lost or overflow or burst:
+            self._loss_event(flow, sent, lost, overflow + burst)
+        elif flow.rtt <= 0 or (link_limited and flow.loss == 0 and not flow.channels
+                               and (flow.queue is None or not slow_start)):
             # the pipe is full and nothing is lost (or there is no delay to hold a window): it no longer matters
             flow.phase, flow.budget = "steady", math.inf
             self._plan(flow)
@@ -314,12 +363,12 @@ class Network:
             self._begin_round(flow, cubic_window(flow.cwnd, flow.w_max, self.env.now - flow.t_loss, flow.rtt))
 
     def _loss_event(self, flow: _Flow, sent: float, lost: int, overflow: int) -> None:
-        if overflow:  # dropped at the queue: sent again, on top of the random-loss retransmissions
+        if overflow:  # dropped at the queue or in a loss burst: sent again, on top of the random-loss retransmissions
             extra = overflow * flow.segment
             flow.data_bytes += extra
             flow.remaining += extra
             flow.retrans_bytes += extra
-        window = flow.cwnd - overflow  # what the path held; overflowed segments were never acknowledged
+        window = max(flow.cwnd - overflow, 1.0)  # what the path held; dropped segments were never acknowledged
         flow.w_max, flow.t_loss = window, self.env.now
         flow.ssthresh = max(CUBIC_BETA * window, 2.0)
         # SACK repairs every hole in about one round while new data keeps flowing. Proportional rate reduction

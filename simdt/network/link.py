@@ -7,6 +7,8 @@ from typing import Callable
 import numpy as np
 import simpy
 
+from .burstloss import GilbertElliott
+
 
 @dataclass(frozen=True)
 class LinkConfig:
@@ -28,6 +30,8 @@ class LinkConfig:
     trace_up_bps: tuple[float, ...] | None = None  # capacity per trace_step_s, replayed in a loop
     trace_down_bps: tuple[float, ...] | None = None
     trace_step_s: float = 1.0
+    bursty_loss: GilbertElliott | None = None  # on top of ``loss``
+    jitter_s: float = 0.0  # mean extra one-way delay per transfer (exponential, so never negative)
 
     def __post_init__(self):
         if self.a == self.b:
@@ -47,6 +51,8 @@ class LinkConfig:
             raise ValueError(f"link {self.name!r}: give both window_period_s and window_open_s, or neither")
         if self.window_period_s is not None and not 0 < self.window_open_s <= self.window_period_s:
             raise ValueError(f"link {self.name!r}: need 0 < window_open_s <= window_period_s")
+        if self.jitter_s < 0:
+            raise ValueError(f"link {self.name!r}: jitter_s must be >= 0")
         if self.queue_packets is not None and self.queue_packets < 1:
             raise ValueError(f"link {self.name!r}: queue_packets must be >= 1")
 
