@@ -371,6 +371,19 @@ def _check_twin(name: str, label: str, node, roots: list[Path]) -> None:
         )
 
 
+def _check_topology(name: str, label: str, node, roots: list[Path]) -> None:
+    from simdt.network.topology_file import find_topology
+
+    errors = []
+    for root in roots:
+        try:
+            find_topology(root / "networks" / "topologies", name)
+            return
+        except ValueError as exc:
+            errors.append(str(exc))
+    raise ScenarioError(errors[-1], file=label, line=_line_of(node, ("network", "topology")), field="network.topology")
+
+
 def _check_device(name: str, field: str, label: str, node) -> None:
     from simdt.devices import DEVICES
 
@@ -426,6 +439,8 @@ def resolve(data: dict, label: str = "<scenario>", node: yaml.Node | None = None
     if not roots:
         raise ScenarioError("no catalog folders (networks/, twins/) found beside the scenario or in the project", file=label)
     _check_twin(scenario.sites.twin, label, node, roots)
+    if scenario.network.topology:
+        _check_topology(scenario.network.topology, label, node, roots)
     for field, device in (("sites.device", scenario.sites.device), ("server.device", scenario.server.device),
                           ("twin_host.device", scenario.twin_host.device)):
         _check_device(device, field, label, node)

@@ -49,6 +49,7 @@ BAD = [
      ["sites.uplink", "mtbf and mttr"], 6),
     ("remote twin host without link", GOOD + "twin_host: {placement: remote}\n", ["twin_host", "needs a link"], 10),
     ("bad target metric", GOOD + "  target: {metric: vibes, value: 0.8}\n", ["fl.target.metric", "vibes"], 10),
+    ("unknown topology", GOOD + "network: {topology: moon_base}\n", ["network.topology", "no topology 'moon_base'"], 10),
     ("min clients above site count", GOOD.replace("  rounds: 3", "  rounds: 3\n  min_clients: 9"), ["min_clients", "exceeds sites.count"], None),
 ]
 
