@@ -60,3 +60,19 @@ def test_bad_topology_files_say_what_is_wrong(tmp_path):
     bad.write_text("links: []\n")
     with pytest.raises(ValueError, match="needs sites"):
         load_topology(bad, SITES, "server", lambda ref, where: kw)
+
+
+def test_router_builds_one_tree_for_a_star_in_either_query_order():
+    from simdt.network import star_topology
+    from simdt.network.topology import Router, build_graph
+
+    sites = [f"s{i}" for i in range(50)]
+    link = dict(up_bps=1e6, down_bps=1e6, delay_s=0.01)
+    for first, second in ((lambda s: (s, "server")), (lambda s: ("server", s))), ((lambda s: ("server", s)), (lambda s: (s, "server"))):
+        router = Router(build_graph(star_topology(sites, {s: link for s in sites}, link)))
+        for s in sites:
+            router.route(*first(s))
+            router.route(*second(s))
+        assert len(router._trees) <= 2                   # not one per site
+        assert [l.name for l, _ in router.route("s7", "server")] == ["s7-access", "backhaul"]
+        assert [d for _, d in router.route("server", "s7")] == ["down", "down"]

@@ -1,6 +1,7 @@
 """The network graph, routing over it, and builders for common topologies."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 import networkx as nx
@@ -34,6 +35,7 @@ class Router:
     def __init__(self, graph: nx.Graph):
         self.graph = graph
         self._trees: dict[str, dict[str, list[str]]] = {}
+        self._asked: Counter[str] = Counter()
         self._routes: dict[tuple[str, str], list[Hop]] = {}
 
     def route(self, src: str, dst: str) -> list[Hop]:
@@ -47,11 +49,16 @@ class Router:
         for node in (src, dst):
             if node not in self.graph:
                 raise KeyError(f"unknown network node {node!r}")
+        self._asked[src] += 1
+        self._asked[dst] += 1
+        if src not in self._trees and dst not in self._trees:
+            # root the new tree at the end asked about more often (the server, after the first query), so
+            # neither query order grows one tree per site
+            root = src if self._asked[src] >= self._asked[dst] else dst
+            self._trees[root] = nx.single_source_dijkstra_path(self.graph, root, weight="delay_s")
         if src in self._trees:
             tree, reverse = self._trees[src], False
         else:
-            if dst not in self._trees:
-                self._trees[dst] = nx.single_source_dijkstra_path(self.graph, dst, weight="delay_s")
             tree, reverse = self._trees[dst], True
         end = src if reverse else dst
         if end not in tree:
