@@ -8,21 +8,13 @@ and the round after overwrites, so simdt does not send it.
 """
 from __future__ import annotations
 
-from simdt.fl.methods.base import ClientTask, Strategy, TwinWork
-from simdt.fl.methods.twin import TwinParams
-from simdt.fl.model import Params
+from simdt.fl.methods.base import ClientTask, TwinWork
+from simdt.fl.methods.twin import TwinModelStrategy, TwinParams
 
 
-class CWA(Strategy):
+class CWA(TwinModelStrategy):
     name = "cwa"
     Params = TwinParams
-
-    def __init__(self, params: TwinParams, ctx):
-        super().__init__(params, ctx)
-        self.twin = dict(self.global_params)  # stands in until the twin host's model arrives
-
-    def setup(self) -> TwinWork:
-        return self._sync(self.params.pretrain_epochs, "twin/cwa/pretrain")
 
     def client_task(self, rnd: int, client: str) -> ClientTask:
         if rnd % 2:
@@ -30,11 +22,4 @@ class CWA(Strategy):
         return super().client_task(rnd, client)
 
     def after_round(self, rnd: int) -> TwinWork | None:
-        return None if rnd % 2 else self._sync(self.params.twin_epochs, f"twin/cwa/round/{rnd}")
-
-    def _sync(self, epochs: int, stream: str) -> TwinWork:
-        start = dict(self.global_params)
-        return TwinWork(send=start, run=lambda: self.train_on_twin(start, epochs, stream), apply=self._set_twin)
-
-    def _set_twin(self, params: Params) -> None:
-        self.twin = params
+        return None if rnd % 2 else self.twin_sync(self.params.twin_epochs, f"twin/cwa/round/{rnd}")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
-from simdt.fl.methods.base import Strategy, TwinWork, Update, weighted_mean
-from simdt.fl.methods.twin import TwinParams
+from simdt.fl.methods.base import TwinWork, Update, weighted_mean
+from simdt.fl.methods.twin import TwinModelStrategy, TwinParams
 from simdt.fl.model import Params
 
 
@@ -32,18 +32,9 @@ def similarity(client: Params, twin: Params) -> float:
     return sum(rv_coefficient(client[n], twin[n]) for n in weights) / len(weights)
 
 
-class FPF(Strategy):
+class FPF(TwinModelStrategy):
     name = "fpf"
     Params = FPFParams
-
-    def __init__(self, params: FPFParams, ctx):
-        super().__init__(params, ctx)
-        self.twin = dict(self.global_params)  # stands in until the twin host's model arrives
-
-    def setup(self) -> TwinWork:
-        start = dict(self.global_params)
-        return TwinWork(send=start, apply=self._set_twin,
-                        run=lambda: self.train_on_twin(start, self.params.pretrain_epochs, "twin/fpf/pretrain"))
 
     def aggregate(self, rnd: int, updates: list[Update]) -> None:
         if not updates:
@@ -55,9 +46,4 @@ class FPF(Strategy):
         self.global_params = {n: (1 - g) * fused[n] + g * self.twin[n] for n in self.global_params}
 
     def after_round(self, rnd: int) -> TwinWork:
-        start = dict(self.global_params)
-        return TwinWork(send=start, apply=self._set_twin,
-                        run=lambda: self.train_on_twin(start, self.params.twin_epochs, f"twin/fpf/round/{rnd}"))
-
-    def _set_twin(self, params: Params) -> None:
-        self.twin = params
+        return self.twin_sync(self.params.twin_epochs, f"twin/fpf/round/{rnd}")
