@@ -73,7 +73,9 @@ class LinkProfile(Model):
     loss: Probability = 0.0
     mtbf: PositiveDuration | None = Field(None, description="mean time between outages (exponential)")
     mttr: PositiveDuration | None = Field(None, description="mean outage duration (exponential)")
-    queue_packets: int | None = Field(None, ge=1, description="bottleneck buffer, packets (drop-tail)")
+    queue_packets: int | None = Field(None, ge=1, description="the device's buffer, packets (a drop-tail FIFO)")
+    queue_discipline: Literal["droptail", "fq_codel"] = Field(
+        "droptail", description="fq_codel: Linux's default queue disc in front of that FIFO (a CoDel queue per flow)")
     window_period: PositiveDuration | None = Field(None, description="up only for window_open of every period")
     window_open: PositiveDuration | None = None
     window_offset: Duration = 0.0
@@ -111,6 +113,7 @@ class LinkRef(Model):
     mtbf: PositiveDuration | None = None
     mttr: PositiveDuration | None = None
     queue_packets: int | None = None
+    queue_discipline: Literal["droptail", "fq_codel"] | None = None
     window_period: PositiveDuration | None = None
     window_open: PositiveDuration | None = None
     window_offset: Duration | None = None

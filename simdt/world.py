@@ -31,7 +31,8 @@ SERVER, GATEWAY, TWIN_HOST = "server", "gateway", "twin_host"
 
 def _link_kwargs(p: LinkProfile) -> dict:
     return dict(up_bps=p.up, down_bps=p.down, delay_s=p.delay, loss=p.loss, mtbf_s=p.mtbf, mttr_s=p.mttr,
-                queue_packets=p.queue_packets, window_period_s=p.window_period, window_open_s=p.window_open,
+                queue_packets=p.queue_packets,
+                queue_discipline=p.queue_discipline, window_period_s=p.window_period, window_open_s=p.window_open,
                 window_offset_s=p.window_offset,
                 trace_up_bps=load_trace(p.trace_up) if p.trace_up else None,
                 trace_down_bps=load_trace(p.trace_down) if p.trace_down else None, jitter_s=p.jitter,

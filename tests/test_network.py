@@ -230,12 +230,12 @@ def test_same_seed_same_records():
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 3_000_000),
                           st.floats(0, 5)), min_size=1, max_size=12),
-       st.integers(0, 2))
-def test_random_flows_respect_capacity_and_account_bytes(flows, loss_pct):
+       st.integers(0, 2), st.sampled_from([{}, {"queue_packets": 20}, {"queue_packets": 20, "queue_discipline": "fq_codel"}]))
+def test_random_flows_respect_capacity_and_account_bytes(flows, loss_pct, queue):
     nodes = ["s0", "s1", "s2", "gateway", "server"]
     links = star_topology(nodes[:3], {f"s{i}": dict(up_bps=1e6 * (i + 1), down_bps=3e6, delay_s=0.01 * i,
                                                    loss=loss_pct / 100) for i in range(3)},
-                          dict(up_bps=2.5e6, down_bps=4e6, delay_s=0.03))
+                          dict(up_bps=2.5e6, down_bps=4e6, delay_s=0.03, **queue))
     env, net, records = make(links)
     times = []
 

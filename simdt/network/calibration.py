@@ -1,6 +1,6 @@
 """Compare the flow model with ns-3 packet-level TCP completion times (../shared/reference/, see its README).
 
-The ns-3 topology is rebuilt as simdt links: each sender --(1 Gbps, 0.1 ms)-- router --(bottleneck)-- receiver,
+The ns-3 topology is rebuilt as simdt links (its bottleneck queue is FQ-CoDel, see below): each sender --(1 Gbps, 0.1 ms)-- router --(bottleneck)-- receiver,
 all flows starting together; every time is from the flow's start to the last byte received (handshake included).
 """
 from __future__ import annotations
@@ -18,7 +18,10 @@ from .flows import Network
 from .link import LinkConfig
 
 NS3_MSS = 1448
-NS3_QUEUE_PACKETS = 100  # DropTail on the bottleneck device
+NS3_QUEUE_PACKETS = 100  # the bottleneck device's DropTail FIFO
+# ns-3 (like Linux) also puts its default root queue disc, FqCoDelQueueDisc, in front of every device it assigns
+# an address to, and flow control holds packets there once that FIFO is full: it never drops, CoDel does.
+NS3_QUEUE_DISCIPLINE = "fq_codel"
 NS3_HEADER_BYTES = 52  # IPv4 20 + TCP 20 + timestamp option 12
 ACCESS_BPS, ACCESS_DELAY_S = 1e9, 0.0001
 
@@ -60,7 +63,8 @@ def simulate(case: Case, seeds: range = range(1, 6)) -> float:
     for seed in seeds:
         env = simpy.Environment()
         links = [LinkConfig("bottleneck", "router", "receiver", case.rate_mbps * 1e6, case.rate_mbps * 1e6,
-                            case.delay_ms / 1000, loss=case.err, queue_packets=NS3_QUEUE_PACKETS)]
+                            case.delay_ms / 1000, loss=case.err,
+                            queue_packets=NS3_QUEUE_PACKETS, queue_discipline=NS3_QUEUE_DISCIPLINE)]
         links += [LinkConfig(f"access{i}", f"sender{i}", "router", ACCESS_BPS, ACCESS_BPS, ACCESS_DELAY_S)
                   for i in range(case.n_flows)]
         net = Network(env, links, Streams(seed).numpy, mss=NS3_MSS, header_bytes=NS3_HEADER_BYTES)

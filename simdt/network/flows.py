@@ -26,9 +26,11 @@ import simpy
 
 from .availability import replay, windows
 from .burstloss import Channel
+from .codel import FQ_CODEL_LIMIT_PACKETS, CoDel
 from .fairshare import max_min_rates
 from .link import LinkConfig, outages
-from .tcp import CUBIC_BETA, TLS, cubic_window, data_wire_bytes, handshake_bytes, setup_rtts
+from .tcp import (CUBIC_BETA, DUP_THRESH, TLS, cubic_window, data_wire_bytes, handshake_bytes, hystart_train_exit,
+                  setup_rtts)
 from .topology import Hop, Router, build_graph
 
 _EPS_S = 1e-9  # events this close to now are due now (float rounding of now + dt)
@@ -67,7 +69,9 @@ class _Flow:
     retrans_bytes: int
     loss: float            # per-segment loss probability along the path
     bottleneck: str        # the slowest resource on the path
-    queue: int | None      # its buffer, packets
+    queue: int | None      # its buffer, packets: the device's FIFO, plus FQ-CoDel's limit when that sits in front
+    device_queue: int      # the device's FIFO alone; under FQ-CoDel it fills first and CoDel never sees it
+    codel: CoDel | None    # this flow's CoDel when the bottleneck runs FQ-CoDel
     channels: tuple[Channel, ...]  # Gilbert-Elliott states of its bursty links
     done: simpy.Event
     phase: str = "handshake"  # handshake | burst | wait | steady | rto | arriving
@@ -77,7 +81,12 @@ class _Flow:
     w_max: float = 0.0     # window before the last loss event, and when that was (Cubic's epoch)
     t_loss: float = 0.0
     budget: float = 0.0    # bytes left in this slow-start window
-    round_sent: float = 0.0  # ``sent`` when this round began
+    round_sent: float = 0.0  # ``sent`` when this round began, and when that was
+    round_start: float = 0.0
+    backlog: float = 0.0   # packets this round's window keeps queued at the bottleneck beyond the pipe
+    queue_delay: float = 0.0  # how long they wait there: it stretches the round
+    hole_until: float | None = None  # a lost retransmission waits for the retransmission timer (SACK goes on)
+    recovery_until: float = -math.inf  # losses before this belong to the recovery already under way
     remaining: float = 0.0
     sent: float = 0.0
     rate: float = 0.0      # bit/s
@@ -219,9 +228,13 @@ class Network:
         lost_copies = int(self._flow_rng.negative_binomial(segments, 1.0 - p)) if p > 0 and segments else 0
         retrans = round(lost_copies * data / segments) if segments else 0
         (slowest, _), bottleneck = min(zip(hops, path), key=lambda h: h[0][0].capacity_bps(h[0][1]))
+        fq_codel = slowest.queue_discipline == "fq_codel"
         flow = _Flow(msg_id=msg_id, resources=path, links=tuple(link.name for link, _ in hops), rtt=rtt,
                      one_way=one_way, segment=self.mss + self.header_bytes, data_bytes=float(data + retrans),
-                     retrans_bytes=retrans, loss=p, bottleneck=bottleneck, queue=slowest.queue_packets,
+                     retrans_bytes=retrans, loss=p, bottleneck=bottleneck,
+                     queue=(slowest.queue_packets or 0) + FQ_CODEL_LIMIT_PACKETS if fq_codel else slowest.queue_packets,
+                     device_queue=slowest.queue_packets or 0,
+                     codel=CoDel() if fq_codel else None,
                      channels=tuple(self._channels[l.name] for l, _ in hops if l.name in self._channels),
                      done=self.env.event(), remaining=float(data + retrans), t_last=self.env.now)
         for name in flow.links:
@@ -253,11 +266,40 @@ class Network:
     # ---- flow state machine -------------------------------------------------------------------
 
     def _begin_round(self, flow: _Flow, cwnd: float) -> None:
-        flow.phase, flow.cwnd, flow.budget, flow.round_sent = "burst", cwnd, cwnd * flow.segment, flow.sent
-        self._schedule(flow, "round", flow.rtt)
+        flow.phase, flow.cwnd, flow.round_sent, flow.round_start = "burst", cwnd, flow.sent, self.env.now
+        flow.backlog = self._standing_queue(flow, cwnd)
+        flow.queue_delay = flow.backlog * flow.segment * 8 / self._fair_bps(flow)
+        # a window beyond the pipe is clocked out by ACKs at the bottleneck's pace all round, not sent at once
+        flow.budget = math.inf if flow.backlog else cwnd * flow.segment
+        self._schedule(flow, "round", flow.rtt + flow.queue_delay)
         self._sending[flow] = None
         self._dirty = True
         self._plan(flow)  # a flow still sending keeps its rate: its new window and data need new event times
+
+    def _fair_bps(self, flow: _Flow) -> float:
+        return self.capacity_bps[flow.bottleneck] / max(self._active[flow.bottleneck], 1)
+
+    def _standing_queue(self, flow: _Flow, window: float) -> float:
+        """Packets of a window that wait at the bottleneck: beyond the flow's share of the pipe, within its
+        share of the buffer (one FIFO's, or FQ-CoDel's limit; both split evenly among the flows there)."""
+        if flow.queue is None:
+            return 0.0
+        window = min(window, flow.remaining / flow.segment)
+        return min(max(window - self._pipe(flow), 0.0), flow.queue / max(self._active[flow.bottleneck], 1))
+
+    def _pipe(self, flow: _Flow) -> float:
+        """Segments in flight that keep the flow's fair share of its bottleneck busy for one RTT."""
+        return self._fair_bps(flow) * flow.rtt / 8 / flow.segment
+
+    def _codel_view(self, flow: _Flow) -> tuple[float, float]:
+        """Sojourn (s) and length (packets) of the flow's FQ-CoDel queue: its standing queue less its share of
+        the device FIFO behind the queue disc, which the disc fills first (flow control) and does not manage."""
+        backlog = max(flow.backlog - flow.device_queue / max(self._active[flow.bottleneck], 1), 0.0)
+        return backlog * flow.segment * 8 / self._fair_bps(flow), backlog
+
+    def _rto_s(self, flow: _Flow) -> float:
+        """RFC 6298: smoothed RTT (queueing included) plus four variances, about RTT/2 each early on."""
+        return max(self.min_rto_s, 3 * flow.rtt + flow.queue_delay)
 
     def _stop_sending(self, flow: _Flow) -> None:
         self._advance(flow)
@@ -283,6 +325,7 @@ class Network:
     def _resume(self, flow: _Flow) -> None:
         flow.paused = False
         flow.due.clear()
+        flow.hole_until = None  # slow start from the first unacknowledged byte resends it
         if self.on_outage == "restart" and flow.phase != "handshake":
             # a new connection: everything sent so far is lost and goes again, after a new handshake
             wasted = flow.data_bytes - flow.remaining
@@ -305,13 +348,22 @@ class Network:
         elif kind == "round":
             self._end_round(flow)
         elif kind == "rto":  # RFC 5681: after a timeout, slow start again from one segment up to ssthresh
+            flow.hole_until = None
             self._begin_round(flow, 1.0)
+        elif kind == "hole":  # the timer resends the lost retransmission, and the window restarts from one
+            flow.hole_until = None
+            if flow.phase not in ("arriving", "rto"):
+                self._stop_sending(flow)
+                flow.due.pop("round", None)
+                self._begin_round(flow, 1.0)
         elif kind == "sent":
             self._stop_sending(flow)
             flow.remaining, flow.sent, flow.phase = 0.0, flow.data_bytes, "arriving"
+            repaired = flow.hole_until if flow.hole_until is not None else self.env.now
             flow.due.clear()
             self._leave(flow)  # in flight now
-            self._schedule(flow, "arrive", flow.one_way)
+            # everything else is at the receiver, but it is delivered in order: after the hole is resent
+            self._schedule(flow, "arrive", repaired - self.env.now + flow.one_way)
         elif kind == "arrive":
             self._close(flow, "delivered")
         elif kind == "timeout":
@@ -335,6 +387,9 @@ class Network:
         if flow.channels:
             p_burst = 1.0 - math.prod(1.0 - ch.loss(self.env.now) for ch in flow.channels)
             burst = int(self._flow_rng.binomial(math.ceil(sent), p_burst)) if p_burst > 0 else 0
+        dropped = 0  # by CoDel, from this flow's own queue
+        if flow.codel is not None:
+            dropped = flow.codel.drops(flow.round_start, self.env.now, *self._codel_view(flow))
         overflow = 0
         if flow.queue is not None:
             share = flow.queue / max(self._active[flow.bottleneck], 1)
@@ -350,13 +405,17 @@ class Network:
             excess = max(window - fits, 0.0)
             # drop-tail hits whichever segments arrive at a full queue: each of the window's by the same odds
             overflow = int(self._flow_rng.binomial(math.ceil(window), excess / window)) if excess else 0
-        if lost or overflow or burst:
-            self._loss_event(flow, sent, lost, overflow + burst)
+        if lost or overflow or burst or dropped:
+            self._loss_event(flow, sent, lost, overflow + burst + dropped)
         elif flow.rtt <= 0 or (link_limited and flow.loss == 0 and not flow.channels
-                               and (flow.queue is None or not slow_start)):
+                               and (flow.queue is None or not slow_start) and flow.codel is None):
             # the pipe is full and nothing is lost (or there is no delay to hold a window): it no longer matters
             flow.phase, flow.budget = "steady", math.inf
             self._plan(flow)
+        elif slow_start and hystart_train_exit(flow.cwnd, self._pipe(flow), self._fair_bps(flow), flow.segment):
+            # leave slow start at this window: Cubic's first epoch starts here, with it as the plateau
+            flow.ssthresh, flow.w_max, flow.t_loss = flow.cwnd, flow.cwnd, self.env.now
+            self._begin_round(flow, flow.cwnd)
         elif slow_start:
             self._begin_round(flow, min(2 * flow.cwnd, max(flow.ssthresh, flow.cwnd)))
         else:
@@ -368,19 +427,36 @@ class Network:
             flow.data_bytes += extra
             flow.remaining += extra
             flow.retrans_bytes += extra
-        window = max(flow.cwnd - overflow, 1.0)  # what the path held; dropped segments were never acknowledged
-        flow.w_max, flow.t_loss = window, self.env.now
-        flow.ssthresh = max(CUBIC_BETA * window, 2.0)
-        # SACK repairs every hole in about one round while new data keeps flowing. Proportional rate reduction
-        # (RFC 6937) lets out about beta segments per one delivered, so when the holes outnumber that
-        # allowance the ACK clock runs dry and the retransmission timer fires; so does a lost retransmission
+        if self.env.now >= flow.recovery_until and flow.hole_until is None:
+            # one reduction per recovery, which lasts until what was outstanding at the loss is acknowledged
+            # (this round's window, queue included), or until the timer repairs a lost retransmission
+            # what the path held when the loss showed (dropped segments were never acknowledged); in slow start
+            # every segment acknowledged this round has already grown the window by one
+            grown = flow.cwnd + sent if flow.cwnd < flow.ssthresh else flow.cwnd
+            window = max(grown - overflow, 1.0)
+            flow.w_max, flow.t_loss = window, self.env.now
+            flow.ssthresh = max(CUBIC_BETA * window, 2.0)
+            flow.recovery_until = self.env.now + flow.rtt + flow.queue_delay
+        # SACK recovery with proportional rate reduction (RFC 6675, RFC 6937) resends the holes within the
+        # reduced window, new data alongside, for as long as ACKs keep coming; it only starts once DupThresh
+        # segments beyond a hole are acknowledged, so a window that delivered fewer waits for the timer
         gone = lost + overflow
-        if gone > CUBIC_BETA * (flow.cwnd - gone) or self._flow_rng.random() < 1.0 - (1.0 - flow.loss) ** lost:
+        if flow.cwnd - gone < DUP_THRESH:
             self._stop_sending(flow)
             flow.phase, flow.budget = "rto", 0.0
-            self._schedule(flow, "rto", max(self.min_rto_s, 3 * flow.rtt))
-        else:
-            self._begin_round(flow, flow.ssthresh)
+            self._schedule(flow, "rto", self._rto_s(flow))
+            return
+        self._begin_round(flow, flow.ssthresh)
+        # a retransmission meets the path's random loss, and CoDel if the reduced window still keeps a queue
+        # it drops from; if it is lost too, only the timer resends it, while SACK keeps new data flowing
+        drop_odds = 0.0
+        if flow.codel is not None:
+            packet_s = flow.segment * 8 / self._fair_bps(flow)
+            drop_odds = flow.codel.drop_odds(*self._codel_view(flow), packet_s)
+        resent_ok = (1.0 - flow.loss) * (1.0 - drop_odds)
+        if flow.hole_until is None and self._flow_rng.random() < 1.0 - resent_ok ** gone:
+            flow.hole_until = self.env.now + self._rto_s(flow)
+            self._schedule(flow, "hole", flow.hole_until - self.env.now)
 
     # ---- rates and the event clock ------------------------------------------------------------
 

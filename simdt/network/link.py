@@ -9,6 +9,8 @@ import simpy
 
 from .burstloss import GilbertElliott
 
+QUEUE_DISCIPLINES = ("droptail", "fq_codel")
+
 
 @dataclass(frozen=True)
 class LinkConfig:
@@ -24,6 +26,10 @@ class LinkConfig:
     mtbf_s: float | None = None
     mttr_s: float | None = None
     queue_packets: int | None = None  # bottleneck buffer; None: unmodelled (no queueing delay)
+    # "droptail": the device's FIFO of queue_packets drops arrivals when full. "fq_codel": a queue disc in front
+    # of that FIFO (Linux's and ns-3's default) holds what the FIFO cannot, in a queue per flow served
+    # round-robin and kept short by CoDel, up to 10240 packets
+    queue_discipline: str = "droptail"
     window_period_s: float | None = None  # up only for window_open_s of every period (from window_offset_s)
     window_open_s: float | None = None
     window_offset_s: float = 0.0
@@ -53,6 +59,8 @@ class LinkConfig:
             raise ValueError(f"link {self.name!r}: need 0 < window_open_s <= window_period_s")
         if self.jitter_s < 0:
             raise ValueError(f"link {self.name!r}: jitter_s must be >= 0")
+        if self.queue_discipline not in QUEUE_DISCIPLINES:
+            raise ValueError(f"link {self.name!r}: queue_discipline must be one of {list(QUEUE_DISCIPLINES)}")
         if self.queue_packets is not None and self.queue_packets < 1:
             raise ValueError(f"link {self.name!r}: queue_packets must be >= 1")
 

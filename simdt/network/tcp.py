@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 CUBIC_BETA = 0.7  # RFC 8312: multiplicative decrease
 CUBIC_C = 0.4     # RFC 8312: growth constant, segments / s^3
+DUP_THRESH = 3    # RFC 5681: duplicate ACKs (SACKed segments, RFC 6675) that start fast retransmit
 
 
 class Tls(NamedTuple):
@@ -37,6 +38,20 @@ def handshake_bytes(header_bytes: int, handshake: bool, tls: str = "none", mss: 
 def setup_rtts(handshake: bool, tls: str = "none") -> int:
     """Round trips before the first data segment: TCP's, then TLS's (its few kB fit the initial window)."""
     return int(handshake) + TLS[tls].rtts
+
+
+HYSTART_LOW_WINDOW = 16     # segments; below it slow start runs unchecked (Linux and ns-3 TcpCubic)
+HYSTART_ACK_DELTA_S = 0.002  # ACKs closer than this form a train
+DELAYED_ACK_SEGMENTS = 2    # RFC 1122 / RFC 5681: an ACK for every second full segment
+
+
+def hystart_train_exit(cwnd: float, pipe: float, rate_bps: float, segment_bytes: int) -> bool:
+    """HyStart's ACK-train test (Ha & Rhee 2011; Cubic in Linux and ns-3): leave slow start, before any loss,
+    once a window's ACKs come back as one closely spaced train that lasts a whole round-trip time, i.e. the
+    window fills the pipe. A flow held to a slow share of its bottleneck sees sparse ACKs and never trips it.
+    """
+    spacing = DELAYED_ACK_SEGMENTS * segment_bytes * 8 / rate_bps if rate_bps > 0 else math.inf
+    return cwnd >= HYSTART_LOW_WINDOW and spacing <= HYSTART_ACK_DELTA_S and cwnd > pipe
 
 
 def cubic_window(cwnd: float, w_max: float, since_loss_s: float, rtt_s: float) -> float:
