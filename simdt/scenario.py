@@ -167,6 +167,8 @@ class NetworkSpec(Model):
         "resume", description="when a path breaks: pause and continue, start over from byte 0, or fail at once")
     rto_backoff: bool = Field(False, description="a paused flow notices the path is back only when its "
                               "retransmission timer (doubling from 1 s, at most 60 s) fires")
+    retries: int = Field(0, ge=0, le=100, description="times a failed transfer (on_outage: fail, or past "
+                         "transfer_timeout) is sent again from the start, after a back-off doubling from 1 s")
     topology: str | None = Field(None, description="a file in networks/topologies/ replacing the default star "
                                  "(its links replace sites.uplink and network.backhaul)")
 
@@ -200,6 +202,8 @@ class FLSpec(Model):
     local_epochs: int = Field(2, ge=1, le=1_000)
     batch_size: int = Field(10, ge=1)
     lr: float = Field(1e-3, gt=0)
+    hidden: list[Annotated[int, Field(ge=1, le=65_536)]] = Field(
+        [16, 8], max_length=16, description="hidden layer widths of the detector MLP: they set the update size")
     round_deadline: PositiveDuration = 600.0
     round_every: Duration = 3600.0
     start_after: Duration = 86400.0

@@ -7,6 +7,8 @@ sliced by time, so every method's world (each starting its clock at zero) reads 
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -22,11 +24,14 @@ class SiteStore:
 
     def dataset(self, now: float) -> tuple[np.ndarray, np.ndarray]:
         """Windows that started in [now - retention, now): what the client can train on at ``now``."""
-        if now > self.recorded_until:
-            X, y, t = self.asset.generate(self.t_offset + self.recorded_until, self.t_offset + now)
+        # only whole windows are recorded: a round may start at any instant (e.g. back to back)
+        w = self.asset.twin.window_s
+        complete = math.floor((self.t_offset + now) / w + 1e-9) * w - self.t_offset
+        if complete > self.recorded_until:
+            X, y, t = self.asset.generate(self.t_offset + self.recorded_until, self.t_offset + complete)
             self._X = np.concatenate([self._X, X])
             self._y = np.concatenate([self._y, y])
             self._t = np.concatenate([self._t, np.asarray(t, dtype=float) - self.t_offset])
-            self.recorded_until = now
+            self.recorded_until = complete
         lo, hi = np.searchsorted(self._t, [now - self.retention_s, now])
         return self._X[lo:hi], self._y[lo:hi]

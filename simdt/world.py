@@ -72,7 +72,7 @@ class World:
         net = sc.network
         self.network = Network(self.env, links, self.streams.numpy, mss=net.mss, header_bytes=net.header_bytes,
                                init_cwnd=net.init_cwnd, transfer_timeout_s=net.transfer_timeout, tls=net.tls,
-                               on_outage=net.on_outage, rto_backoff=net.rto_backoff,
+                               on_outage=net.on_outage, rto_backoff=net.rto_backoff, retries=net.retries,
                                on_record=lambda rec: log.add_transfer(method, rec))
 
         self.data = data
@@ -83,7 +83,7 @@ class World:
         fl = sc.fl
         params = dict(resolved.methods)[method]
         ctx = MethodContext(
-            sizes=tuple(mlp_sizes(len(self.data.feature_names))),
+            sizes=tuple(mlp_sizes(len(self.data.feature_names), tuple(fl.hidden))),
             objective=LocalObjective(epochs=fl.local_epochs, batch_size=fl.batch_size, lr=fl.lr),
             twin_data=twin_data,
             generator=self.streams.torch,

@@ -28,6 +28,22 @@ def test_windows_open_and_close_on_schedule():
                                (150.0, "sat", True), (180.0, "sat", False), (250.0, "sat", True)]
 
 
+def test_a_process_due_when_a_window_opens_or_closes_sees_the_new_state():
+    env = simpy.Environment()
+    seen = []
+
+    def round_starts():  # scheduled before the network exists, so plain timeouts would run first
+        for t in (50.0, 80.0, 150.0):
+            yield env.timeout(t - env.now)
+            seen.append(net.is_up("sat"))
+
+    env.process(round_starts())
+    net = Network(env, [LinkConfig("sat", "a", "b", 1e6, 1e6, 0.0, window_period_s=100.0, window_open_s=30.0,
+                                   window_offset_s=50.0)], Streams(1).numpy)
+    env.run(until=200)
+    assert seen == [True, False, True]
+
+
 def test_transfer_waits_for_the_next_window_and_resumes_across_windows():
     # 10 s of data at 1 Mbps through windows of 4 s every 10 s: three windows of sending
     link = LinkConfig("sat", "a", "b", 1e6, 1e6, 0.0, window_period_s=10.0, window_open_s=4.0, window_offset_s=5.0)

@@ -95,6 +95,24 @@ def test_outage_policies():
     assert restart.t_end - resume.t_end == pytest.approx(wasted * 8 / 10e6 + 0.1, abs=0.5)
 
 
+def test_retries_send_a_failed_transfer_again_after_a_doubling_back_off():
+    # down from 2 s to 7 s: tries at 0, 3 and 5 s fail (the last two at once), the one at 9 s gets through
+    first = run_with_outage(on_outage="fail")
+    short = run_with_outage(on_outage="fail", retries=2)
+    assert short.outcome == "failed" and short.t_end == 5.0 and short.meta["attempts"] == 3
+    enough = run_with_outage(on_outage="fail", retries=3)
+    env, net = make([link()])
+    clean = send(env, net)
+    env.run()
+    clean = clean.value
+    assert enough.outcome == "delivered" and enough.meta["attempts"] == 4
+    assert enough.t_end == pytest.approx(9.0 + clean.t_end)
+    # the first try's bytes and the handshakes of the two that failed at once are lost, and all resent
+    wasted = first.wire_bytes + 2 * handshake_bytes(40, True)
+    assert enough.wire_bytes == clean.wire_bytes + wasted and enough.lost_bytes == wasted
+    assert enough.delivered_bytes == clean.delivered_bytes
+
+
 def test_rto_backoff_notices_the_link_late():
     # down at 2 s for 5 s: probes at 3, 5, 9 s (1, 2, 4 s back-off): resumes at 9 s, not 7 s
     plain, backoff = run_with_outage(), run_with_outage(rto_backoff=True)
@@ -106,10 +124,15 @@ def test_scenario_fields_reach_the_network():
     from simdt.world import _link_kwargs
 
     r = scenario.load("default", {"sites.uplink.jitter": "5ms", "sites.uplink.bursty_loss": {"p": 0.02, "r": 0.3},
-                                  "network.tls": "tls13", "network.on_outage": "restart"})
+                                  "network.tls": "tls13", "network.on_outage": "restart", "network.retries": 2,
+                                  "sites.uplink.queue_discipline": "fq_codel"})
     kw = _link_kwargs(r.uplink)
     assert kw["jitter_s"] == 0.005 and kw["bursty_loss"].mean_loss == pytest.approx(0.02 / 0.32)
-    assert (r.scenario.network.tls, r.scenario.network.on_outage) == ("tls13", "restart")
+    assert kw["queue_discipline"] == "fq_codel"
+    net = r.scenario.network
+    assert (net.tls, net.on_outage, net.retries) == ("tls13", "restart", 2)
+    with pytest.raises(scenario.ScenarioError, match="retries"):
+        scenario.load("default", {"network.retries": -1})
     with pytest.raises(scenario.ScenarioError, match="bursty_loss"):
         scenario.load("default", {"sites.uplink.bursty_loss": {"p": 0, "r": 0.3}})
     with pytest.raises(scenario.ScenarioError, match="on_outage"):

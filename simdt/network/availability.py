@@ -11,6 +11,8 @@ from typing import Callable
 
 import simpy
 
+from .link import link_clock
+
 MAHIMAHI_PACKET_BYTES = 1500
 MIN_TRACE_BPS = 1e3  # a second with no delivery opportunity still trickles, so flows stall but never divide by 0
 
@@ -22,10 +24,10 @@ def windows(env: simpy.Environment, name: str, period_s: float, open_s: float, o
     while True:
         phase = (env.now - offset_s) % period_s
         if phase < open_s:
-            yield env.timeout(open_s - phase)
+            yield link_clock(env, open_s - phase)
             set_state(name, False)
         else:
-            yield env.timeout(period_s - phase)
+            yield link_clock(env, period_s - phase)
             set_state(name, True)
 
 
@@ -34,7 +36,7 @@ def replay(env: simpy.Environment, resource: str, bps: tuple[float, ...], step_s
     """Set the capacity of a link direction from a trace, one value per ``step_s``, looping like Mahimahi."""
     for i in range(10**12):
         set_capacity(resource, max(bps[i % len(bps)], MIN_TRACE_BPS))
-        yield env.timeout(step_s)
+        yield link_clock(env, step_s)
 
 
 def find_trace(path: str | Path) -> Path:

@@ -104,7 +104,7 @@ class Network:
                  rng: Callable[[str], np.random.Generator], *, mss: int = 1448, header_bytes: int = 40,
                  init_cwnd: int = 10, handshake: bool = True, transfer_timeout_s: float = 600.0,
                  min_rto_s: float = 1.0, tls: str = "none", on_outage: str = "resume", rto_backoff: bool = False,
-                 on_record: Callable[[TransferRecord], None] | None = None):
+                 retries: int = 0, on_record: Callable[[TransferRecord], None] | None = None):
         self.env = env
         self.graph: nx.Graph = build_graph(links)
         self.links = {link.name: link for link in links}
@@ -116,6 +116,9 @@ class Network:
         # on_outage: a broken path pauses the flow (resume), makes it start over from byte 0 (restart), or fails it
         # (fail). With rto_backoff a paused flow only notices the path is back when its doubling timer next fires.
         self.tls, self.on_outage, self.rto_backoff = tls, on_outage, rto_backoff
+        if retries < 0:
+            raise ValueError(f"retries must be >= 0, got {retries}")
+        self.retries = retries  # a failed transfer (outage under "fail", or transfer_timeout) starts over this often
         self._setup_s = lambda rtt: setup_rtts(handshake, tls) * rtt
         self.capacity_bps = {f"{l.name}:{d}": l.capacity_bps(d) for l in links for d in ("up", "down")}
         self.link_events: list[tuple[float, str, bool]] = []
@@ -189,25 +192,44 @@ class Network:
         path = tuple(f"{link.name}:{d}" for link, d in hops)
         if not hops:  # co-located: nothing crosses the network
             return self._record(msg_id, src, dst, kind, payload, 0, 0, 0, t_start, "delivered", path, meta)
-        flow = self._open(msg_id, hops, path, payload)
-        try:
-            yield flow.done
-        except simpy.Interrupt:
-            if flow.outcome is None:
-                self._advance(flow)
-                self._close(flow, "cancelled")
-                self._settle()
-        one_hs = handshake_bytes(self.header_bytes, self.handshake, self.tls, self.mss)
-        hs, redone = one_hs * (1 + flow.restarts), one_hs * flow.restarts  # handshakes of abandoned connections
+        wasted = 0  # wire bytes of failed attempts, all lost and all sent again (retries)
+        backoff = self.min_rto_s
+        for attempt in range(self.retries + 1):
+            flow = self._open(msg_id, hops, path, payload)
+            try:
+                yield flow.done
+                if flow.outcome == "failed" and attempt < self.retries:
+                    # the application reconnects after a doubling back-off and sends the whole message again
+                    wasted += self._attempt_bytes(flow)[0]
+                    yield self.env.timeout(backoff)
+                    backoff = min(2 * backoff, MAX_RTO_S)
+                    continue
+            except simpy.Interrupt:
+                if flow.outcome is None:
+                    self._advance(flow)
+                    self._close(flow, "cancelled")
+                    self._settle()
+                else:  # cancelled while backing off: the failed attempt is already counted
+                    flow.outcome, wasted = "cancelled", wasted - self._attempt_bytes(flow)[0]
+            break
+        if attempt:
+            meta = {**meta, "attempts": attempt + 1}
+        wire, retrans = self._attempt_bytes(flow)
         if flow.outcome == "delivered":
-            wire, retrans = hs + int(flow.data_bytes), flow.retrans_bytes + redone
-            return self._record(msg_id, src, dst, kind, payload, wire, retrans, retrans, t_start, "delivered",
-                                path, meta)
-        # nothing of a broken transfer counts as delivered: every byte it sent is lost
+            return self._record(msg_id, src, dst, kind, payload, wire + wasted, retrans + wasted, retrans + wasted,
+                                t_start, "delivered", path, meta)
+        return self._record(msg_id, src, dst, kind, payload, wire + wasted, retrans + wasted, wire + wasted,
+                            t_start, flow.outcome, path, meta)
+
+    def _attempt_bytes(self, flow: _Flow) -> tuple[int, int]:
+        """Wire and retransmitted bytes of one connection's attempt, handshakes of abandoned ones included; of a
+        broken attempt only what it sent (none of which counts as delivered)."""
+        one_hs = handshake_bytes(self.header_bytes, self.handshake, self.tls, self.mss)
+        hs, redone = one_hs * (1 + flow.restarts), one_hs * flow.restarts
+        if flow.outcome == "delivered":
+            return hs + int(flow.data_bytes), flow.retrans_bytes + redone
         sent = min(flow.sent, flow.data_bytes)
-        retrans = redone + (round(flow.retrans_bytes * sent / flow.data_bytes) if flow.data_bytes else 0)
-        wire = hs + round(sent)
-        return self._record(msg_id, src, dst, kind, payload, wire, retrans, wire, t_start, flow.outcome, path, meta)
+        return hs + round(sent), redone + (round(flow.retrans_bytes * sent / flow.data_bytes) if flow.data_bytes else 0)
 
     def _record(self, msg_id, src, dst, kind, payload, wire, retrans, lost, t_start, outcome, path, meta):
         rec = TransferRecord(msg_id, src, dst, kind, payload, wire, retrans, lost, wire - lost,

@@ -6,6 +6,7 @@ from typing import Callable
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from .burstloss import GilbertElliott
 
@@ -73,11 +74,20 @@ class LinkConfig:
         return self.up_bps if direction == "up" else self.down_bps
 
 
+def link_clock(env: simpy.Environment, delay: float) -> simpy.Event:
+    """A timeout that fires ahead of ordinary events due at the same instant: a link changes state or capacity
+    first, so a round or a transfer starting at that very instant already sees the change."""
+    event = simpy.Event(env)
+    event._ok, event._value = True, None  # triggered, as simpy's own Timeout is, but scheduled as urgent
+    env.schedule(event, URGENT, delay)
+    return event
+
+
 def outages(env: simpy.Environment, link: LinkConfig, rng: np.random.Generator,
             set_state: Callable[[str, bool], None]):
     """Alternate exponential up-times (mean MTBF) and outages (mean MTTR) forever."""
     while True:
-        yield env.timeout(rng.exponential(link.mtbf_s))
+        yield link_clock(env, rng.exponential(link.mtbf_s))
         set_state(link.name, False)
-        yield env.timeout(rng.exponential(link.mttr_s))
+        yield link_clock(env, rng.exponential(link.mttr_s))
         set_state(link.name, True)
