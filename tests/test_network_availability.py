@@ -28,6 +28,27 @@ def test_windows_open_and_close_on_schedule():
                                (150.0, "sat", True), (180.0, "sat", False), (250.0, "sat", True)]
 
 
+def test_an_outage_ending_while_the_window_is_shut_leaves_the_link_down():
+    env, net, _ = make([LinkConfig("sat", "a", "b", 1e6, 1e6, 0.0, window_period_s=100.0, window_open_s=30.0)])
+
+    def rain_fade():  # from 20 s to 50 s: across the window's close at 30 s
+        yield env.timeout(20)
+        net.set_link_state("sat", False, "outage")
+        yield env.timeout(30)
+        net.set_link_state("sat", True, "outage")
+
+    env.process(rain_fade())
+    env.run(until=120)
+    assert net.link_events == [(20.0, "sat", False), (100.0, "sat", True)]
+
+
+def test_a_window_as_long_as_its_period_never_closes():
+    env, net, _ = make([LinkConfig("sat", "a", "b", 1e6, 1e6, 0.0, window_period_s=100.0, window_open_s=100.0,
+                                   window_offset_s=30.0)])
+    env.run(until=1000)
+    assert net.link_events == [] and net.is_up("sat")
+
+
 def test_a_process_due_when_a_window_opens_or_closes_sees_the_new_state():
     env = simpy.Environment()
     seen = []

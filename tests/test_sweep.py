@@ -86,3 +86,12 @@ def test_sweep_killed_and_restarted_completes_once(tiny, tmp_path):
     table = pd.read_csv(out / "sweep.csv")
     assert len(table) == 4 and table["run"].nunique() == 4
     assert sorted(map(tuple, table[["fl.client_fraction", "seed"]].values.tolist())) == [(0.5, 1), (0.5, 2), (1.0, 1), (1.0, 2)]
+
+
+@pytest.mark.parametrize("values", ["sites.uplink.mtbf=null,8h", "sites.uplink.trace_up=null,tests/one.csv"])
+def test_a_null_grid_value_is_a_point_of_its_own(tiny, tmp_path, values):
+    (tmp_path / "one.csv").write_text("seq_num,throughput_mbps\n0,2\n1,3\n")
+    grid = parse_grid([values.replace("tests/one.csv", str(tmp_path / "one.csv"))])
+    table = sweep(tiny, grid, [1], tmp_path / "out", workers=1, progress=False)
+    summary = pd.read_csv(tmp_path / "out" / "sweep_summary.csv", keep_default_na=False)
+    assert len(table) == 2 and len(summary) == 2 and summary["seeds"].tolist() == [1, 1]

@@ -20,15 +20,15 @@ MIN_TRACE_BPS = 1e3  # a second with no delivery opportunity still trickles, so 
 def windows(env: simpy.Environment, name: str, period_s: float, open_s: float, offset_s: float,
             set_state: Callable[[str, bool], None]):
     """Up for ``open_s`` from ``offset_s`` into every ``period_s`` (a satellite pass, a scheduled slot), down between."""
-    set_state(name, (env.now - offset_s) % period_s < open_s)
     while True:
         phase = (env.now - offset_s) % period_s
-        if phase < open_s:
-            yield link_clock(env, open_s - phase)
-            set_state(name, False)
-        else:
-            yield link_clock(env, period_s - phase)
-            set_state(name, True)
+        if period_s - phase < 1e-9 * period_s:  # float rounding just short of a period boundary
+            phase = 0.0
+        up = phase < open_s
+        set_state(name, up)
+        if open_s >= period_s:  # a window as long as its period never closes
+            return
+        yield link_clock(env, open_s - phase if up else period_s - phase)
 
 
 def replay(env: simpy.Environment, resource: str, bps: tuple[float, ...], step_s: float,

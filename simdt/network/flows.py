@@ -125,6 +125,7 @@ class Network:
         # called after every reallocation with {link-direction: allocated bit/s}; for checks and tracing
         self.on_allocate: Callable[[dict[str, float]], None] | None = None
         self._up = {name: True for name in self.links}
+        self._down_for: dict[str, set[str]] = {name: set() for name in self.links}  # causes keeping it down
         self._flow_rng = rng("net/flow")
         self._jitter_rng = rng("net/jitter") if any(l.jitter_s for l in links) else None
         self._channels = {l.name: Channel(l.bursty_loss, rng(f"net/ge/{l.name}")) for l in links if l.bursty_loss}
@@ -139,10 +140,11 @@ class Network:
         self._dirty = False
         for link in links:
             if link.mtbf_s is not None:
-                env.process(outages(env, link, rng(f"net/outage/{link.name}"), self.set_link_state))
+                env.process(outages(env, link, rng(f"net/outage/{link.name}"),
+                                    lambda name, up: self.set_link_state(name, up, "outage")))
             if link.window_period_s is not None:
                 env.process(windows(env, link.name, link.window_period_s, link.window_open_s,
-                                    link.window_offset_s, self.set_link_state))
+                                    link.window_offset_s, lambda name, up: self.set_link_state(name, up, "window")))
             for d, trace in (("up", link.trace_up_bps), ("down", link.trace_down_bps)):
                 if trace:
                     env.process(replay(env, f"{link.name}:{d}", trace, link.trace_step_s, self.set_capacity))
@@ -163,8 +165,12 @@ class Network:
         """Send a message; the process's value is its TransferRecord. Interrupt it to cancel."""
         return self.env.process(self._transfer(next(self._msg_ids), src, dst, int(payload_bytes), kind, meta))
 
-    def set_link_state(self, name: str, up: bool) -> None:
-        """Force a link up or down; flows crossing a down link pause, and restart slow start when it returns."""
+    def set_link_state(self, name: str, up: bool, cause: str = "forced") -> None:
+        """Take a link down for ``cause`` or end that cause; it carries traffic only while no cause holds it down
+        (an outage that ends while the window is shut leaves it shut). Flows crossing a down link pause, and
+        restart slow start when it returns."""
+        (self._down_for[name].discard if up else self._down_for[name].add)(cause)
+        up = not self._down_for[name]
         if self._up[name] == up:
             return
         self._up[name] = up
