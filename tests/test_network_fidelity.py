@@ -145,3 +145,20 @@ def test_bursty_lte_profile_runs_in_a_scenario():
     r = simdt.run("default", overrides={"sites.uplink": "lte_bursty", "fl.rounds": 2, "sites.count": 2,
                                         "fl.methods": ["fedavg"], "evaluation.period": "1d"})
     assert (r.rounds["participants"] > 0).any()
+
+
+def test_a_transfer_cancelled_while_backing_off_loses_what_it_sent():
+    first = run_with_outage(on_outage="fail")
+    env, net = make([link()], transfer_timeout_s=120, on_outage="fail", retries=3)
+    env.process(outage(env, net, 2.0, 5.0))
+    proc = net.transfer("a", "b", 10_000_000, "m")
+
+    def cancel():
+        yield env.timeout(2.5)  # between the failure at 2 s and the retry at 3 s
+        proc.interrupt()
+
+    env.process(cancel())
+    env.run(until=20)
+    rec = proc.value
+    assert rec.outcome == "cancelled" and rec.t_end == 2.5 and "attempts" not in rec.meta
+    assert rec.wire_bytes == rec.lost_bytes == first.wire_bytes

@@ -199,7 +199,7 @@ class Network:
         if not hops:  # co-located: nothing crosses the network
             return self._record(msg_id, src, dst, kind, payload, 0, 0, 0, t_start, "delivered", path, meta)
         wasted = 0  # wire bytes of failed attempts, all lost and all sent again (retries)
-        backoff = self.min_rto_s
+        backoff, backing_off = self.min_rto_s, False
         for attempt in range(self.retries + 1):
             flow = self._open(msg_id, hops, path, payload)
             try:
@@ -207,7 +207,9 @@ class Network:
                 if flow.outcome == "failed" and attempt < self.retries:
                     # the application reconnects after a doubling back-off and sends the whole message again
                     wasted += self._attempt_bytes(flow)[0]
+                    backing_off = True
                     yield self.env.timeout(backoff)
+                    backing_off = False
                     backoff = min(2 * backoff, MAX_RTO_S)
                     continue
             except simpy.Interrupt:
@@ -215,7 +217,7 @@ class Network:
                     self._advance(flow)
                     self._close(flow, "cancelled")
                     self._settle()
-                else:  # cancelled while backing off: the failed attempt is already counted
+                elif backing_off:  # the failed attempt is counted below, as the last one
                     flow.outcome, wasted = "cancelled", wasted - self._attempt_bytes(flow)[0]
             break
         if attempt:
