@@ -62,6 +62,9 @@ class BurstyLoss(Model):
     loss_good: Probability = 0.0
 
 
+QueueDiscipline = Literal["droptail", "fq_codel"]  # simdt.network.link.QUEUE_DISCIPLINES
+
+
 class LinkProfile(Model):
     """One link with the same numbers in both directions' delay; ``up`` is toward the server."""
 
@@ -74,7 +77,7 @@ class LinkProfile(Model):
     mtbf: PositiveDuration | None = Field(None, description="mean time between outages (exponential)")
     mttr: PositiveDuration | None = Field(None, description="mean outage duration (exponential)")
     queue_packets: int | None = Field(None, ge=1, description="the device's buffer, packets (a drop-tail FIFO)")
-    queue_discipline: Literal["droptail", "fq_codel"] = Field(
+    queue_discipline: QueueDiscipline = Field(
         "droptail", description="fq_codel: Linux's default queue disc in front of that FIFO (a CoDel queue per flow)")
     window_period: PositiveDuration | None = Field(None, description="up only for window_open of every period")
     window_open: PositiveDuration | None = None
@@ -113,7 +116,7 @@ class LinkRef(Model):
     mtbf: PositiveDuration | None = None
     mttr: PositiveDuration | None = None
     queue_packets: int | None = None
-    queue_discipline: Literal["droptail", "fq_codel"] | None = None
+    queue_discipline: QueueDiscipline | None = None
     window_period: PositiveDuration | None = None
     window_open: PositiveDuration | None = None
     window_offset: Duration | None = None

@@ -384,8 +384,7 @@ class Network:
             flow.hole_until = None
             if flow.phase not in ("arriving", "rto"):
                 self._stop_sending(flow)
-                flow.due.pop("round", None)
-                self._begin_round(flow, 1.0)
+                self._begin_round(flow, 1.0)  # its new round supersedes the one under way
         elif kind == "sent":
             self._stop_sending(flow)
             flow.remaining, flow.sent, flow.phase = 0.0, flow.data_bytes, "arriving"
