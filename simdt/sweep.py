@@ -142,12 +142,12 @@ def combine(points: list[Point], runs_dir: Path) -> tuple[pd.DataFrame, pd.DataF
         frames.append(s.assign(**{f: [v] * len(s) for f, v in p.values.items()}, seed=p.seed, run=p.key))
     table = pd.concat(frames, ignore_index=True)
     fields = list(points[0].values) if points else []
-    for f in fields:  # one type per column, so it can go to Parquet; a YAML null reads back as "null"
-        if not pd.api.types.is_numeric_dtype(table[f]):
+    for f in fields:  # one type per column, so it can go to Parquet; a YAML null is the point "null"
+        if table[f].isna().any() or not pd.api.types.is_numeric_dtype(table[f]):
             table[f] = table[f].map(lambda v: "null" if v is None or v != v else str(v))
     table = table[[*fields, "seed", "run", *[c for c in table if c not in (*fields, "seed", "run")]]]
     numeric = [c for c in table.select_dtypes("number") if c not in (*fields, "seed")]
-    g = table.groupby([*fields, "method"], sort=False, dropna=False)  # a numeric grid's null is a point too
+    g = table.groupby([*fields, "method"], sort=False)
     stats = g[numeric].agg(["mean", "std"])
     stats.columns = [f"{a}_{b}" for a, b in stats.columns]
     stats.insert(0, "seeds", g.size())

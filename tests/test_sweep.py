@@ -95,3 +95,4 @@ def test_a_null_grid_value_is_a_point_of_its_own(tiny, tmp_path, values):
     table = sweep(tiny, grid, [1], tmp_path / "out", workers=1, progress=False)
     summary = pd.read_csv(tmp_path / "out" / "sweep_summary.csv", keep_default_na=False)
     assert len(table) == 2 and len(summary) == 2 and summary["seeds"].tolist() == [1, 1]
+    assert main(["report", str(tmp_path / "out"), "--out", str(tmp_path / "rep")]) == 0

@@ -110,7 +110,7 @@ def run_report(results: Results, page: Page, tables: dict[str, pd.DataFrame]) ->
 
 def sweep_report(sweep_dir: Path, page: Page, tables: dict[str, pd.DataFrame]) -> None:
     spec = json.loads((sweep_dir / "sweep.json").read_text())
-    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv", keep_default_na=False, na_values=[""])  # "null" is a point
     page.facts({"scenario": spec["scenario"], "grid": "; ".join(f"{k} = {v}" for k, v in spec["grid"].items()),
                 "seeds": ", ".join(map(str, spec["seeds"])), "runs": spec["points"]})
     page.heading("Summary over seeds (mean and std)")

@@ -117,13 +117,14 @@ def sweep_lines(table: pd.DataFrame, field: str, others: list[str]) -> str:
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(str(k) for k in key)
         g = g.sort_values(field, key=lambda s: s.astype(str))
-        x = g[field].astype(str)
+        x = g[field].astype(str).map(lambda v: v.rsplit("/", 1)[-1])  # a file's name, not its whole path
         for ax, col in zip(axes, cols):
             if f"{col}_mean" in g:
                 ax.errorbar(x, g[f"{col}_mean"], yerr=g[f"{col}_std"].fillna(0), marker="o", capsize=3, label=label)
     for ax, col in zip(axes, cols):
         ax.set_title(col, fontsize=9)
         ax.set_xlabel(field)
+        ax.tick_params(axis="x", labelsize=7)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     return png(fig)
