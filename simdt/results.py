@@ -7,6 +7,8 @@ Tables:
   bytes, times, outcome, path.
 - ``compute``: one row per compute job (client training, twin-host work) with FLOPs and times.
 - ``links``: link state changes (outages).
+- ``participation``: how each client's part in each round ended (arrived with its staleness, late, surplus,
+  dropped, gated out), crashes with their restart time, and twin-host fallbacks.
 - ``summary``: per method, rounds / simulated time / wire bytes to the target, final metrics.
 """
 from __future__ import annotations
@@ -24,7 +26,8 @@ from simdt.atomic import atomic_folder
 from simdt.eventlog import EventLog
 from simdt.metrics import METRICS
 
-TABLES = ("rounds", "transfers", "compute", "links", "summary")
+TABLES = ("rounds", "transfers", "compute", "links", "participation", "summary")
+PARTICIPATION = ["method", "round", "client", "event", "detail", "t_start_s", "t_end_s", "staleness", "state_bytes"]
 PACKAGES = ("simdt", "simpy", "torch", "numpy", "pandas", "networkx", "pydantic", "pyarrow", "scikit-learn", "wntr", "pot")
 
 
@@ -34,6 +37,7 @@ class Results:
     transfers: pd.DataFrame
     compute: pd.DataFrame
     links: pd.DataFrame
+    participation: pd.DataFrame
     summary: pd.DataFrame
     manifest: dict
 
@@ -42,11 +46,12 @@ class Results:
         rounds = pd.DataFrame(log.rounds)
         transfers = pd.DataFrame(log.transfers, columns=[
             "method", "msg_id", "round", "kind", "src", "dst", "payload_bytes", "wire_bytes", "retrans_bytes",
-            "delivered_bytes", "lost_bytes", "t_start_s", "t_end_s", "outcome", "path"])
+            "delivered_bytes", "lost_bytes", "t_start_s", "t_end_s", "outcome", "path", "codec"])
         compute = pd.DataFrame(log.compute, columns=["method", "round", "node", "kind", "flops", "t_start_s", "t_end_s", "samples"])
         links = pd.DataFrame(log.links, columns=["method", "t_s", "link", "up"])
+        participation = pd.DataFrame(log.participation, columns=PARTICIPATION)
         summary = summarize(rounds, transfers, target_metric, target, fl_start_s)
-        return cls(rounds, transfers, compute, links, summary, manifest)
+        return cls(rounds, transfers, compute, links, participation, summary, manifest)
 
     def save(self, run_dir: str | Path) -> Path:
         """Write every table as Parquet and CSV plus manifest.json, atomically (temp folder + rename)."""

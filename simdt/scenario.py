@@ -133,6 +133,203 @@ def _link_ref(value: Any) -> Any:
 LinkField = Annotated[LinkRef, BeforeValidator(_link_ref)]
 
 
+# --- mixed fleets, update compression, twin-gated participation, server modes, faults ----------
+
+DRAW_UNITS = {"up": units.bandwidth_bps, "down": units.bandwidth_bps, "delay": units.duration_s,
+              "jitter": units.duration_s, "mtbf": units.duration_s, "mttr": units.duration_s, "loss": float}
+
+
+class Draw(Model):
+    """A value drawn per site from the seed: ``{uniform: [lo, hi]}``, ``{lognormal: [median, sigma]}`` or
+    ``{choice: [a, b, ...], p: [...]}``, in the units of the field it sets."""
+
+    uniform: tuple[Any, Any] | None = None
+    lognormal: tuple[Any, float] | None = None
+    choice: list[Any] | None = Field(None, min_length=1)
+    p: list[Probability] | None = None
+
+    @model_validator(mode="after")
+    def _one_distribution(self):
+        if sum(getattr(self, k) is not None for k in ("uniform", "lognormal", "choice")) != 1:
+            raise ValueError("give exactly one of uniform: [lo, hi], lognormal: [median, sigma], choice: [...]")
+        if self.p is not None and (self.choice is None or len(self.p) != len(self.choice) or abs(sum(self.p) - 1) > 1e-6):
+            raise ValueError("p needs one probability per choice, summing to 1")
+        if self.lognormal is not None and self.lognormal[1] < 0:
+            raise ValueError("lognormal sigma must be >= 0")
+        return self
+
+    def numbers(self, field: str) -> list[float]:
+        """The distribution's values read in ``field``'s unit (bit/s, seconds, or a bare loss probability)."""
+        values = self.uniform or self.choice or self.lognormal[:1]
+        try:
+            out = [DRAW_UNITS[field](v) for v in values]
+        except (units.UnitError, TypeError, ValueError) as exc:
+            raise ValueError(f"{field}: {exc}") from None
+        if self.uniform is not None and out[0] > out[1]:
+            raise ValueError(f"{field}: uniform needs lo <= hi")
+        return out
+
+
+class SiteLink(Model):
+    """A device and uplink for some sites; unset fields keep the scenario's ``sites.device`` / ``sites.uplink``."""
+
+    device: str | None = None
+    uplink: LinkField | None = None
+
+
+class FleetGroup(SiteLink):
+    """Consecutive sites of a mixed fleet: a ``share`` of them (or a ``count``), with per-site ``draw``s of
+    the device (``choice``) or of uplink fields (up, down, delay, jitter, loss, mtbf, mttr)."""
+
+    share: float | None = Field(None, gt=0, le=1)
+    count: int | None = Field(None, ge=1)
+    draw: dict[Literal["device", "up", "down", "delay", "jitter", "loss", "mtbf", "mttr"], Draw] = {}
+
+    @model_validator(mode="after")
+    def _size_and_draws(self):
+        if (self.share is None) == (self.count is None):
+            raise ValueError("give a fleet group either a share or a count")
+        for field, draw in self.draw.items():
+            if field == "device":
+                if draw.choice is None or not all(isinstance(d, str) for d in draw.choice):
+                    raise ValueError("device: draw a device with choice: [name, ...]")
+            else:
+                draw.numbers(field)
+        return self
+
+
+Codec = Literal["none", "fp16", "int8", "topk", "qsgd"]  # simdt.fl.compression.CODECS
+
+
+class CodecSpec(Model):
+    codec: Codec = "none"
+    per: Literal["tensor", "row"] = Field("tensor", description="int8: one float32 scale per tensor or per matrix row")
+    fraction: float = Field(0.01, gt=0, le=1, description="topk: share of each tensor's elements sent")
+    levels: int = Field(16, ge=1, le=127, description="qsgd: quantization levels s per sign")
+    error_feedback: bool = Field(False, description="the client keeps what compression dropped and adds it to its "
+                                 "next update (the residual's memory is counted)")
+
+
+def _codec_spec(value: Any) -> Any:
+    return {"codec": value} if isinstance(value, str) else value
+
+
+CodecField = Annotated[CodecSpec, BeforeValidator(_codec_spec)]
+
+
+class CompressionSpec(Model):
+    """Per direction: ``up`` encodes each client's update (its model minus the one it started from), ``down``
+    the models the server sends (fp16 or int8: a client may hold no earlier model to add a delta to)."""
+
+    up: CodecField = CodecSpec()
+    down: CodecField = CodecSpec()
+
+    @model_validator(mode="after")
+    def _directions(self):
+        if self.down.codec not in ("none", "fp16", "int8"):
+            raise ValueError(f"down: {self.down.codec} compresses updates, not models (use fp16 or int8)")
+        if self.down.error_feedback:
+            raise ValueError("down: error feedback is kept by a client for its uploads (set it under up)")
+        if self.up.error_feedback and self.up.codec == "none":
+            raise ValueError("up: error_feedback needs a lossy codec")
+        return self
+
+
+class GatingSpec(Model):
+    """Twin-gated participation: each site's edge twin compares its latest windows with the twin's normal
+    operation (per-feature mean and spread of D_twin's normal rows); the site takes part only when the RMS
+    z-score exceeds ``threshold`` or it has not contributed for ``max_skip`` rounds."""
+
+    at: Literal["join", "upload"] = Field("join", description="join: a gated site is not selected; upload: it "
+                                          "trains but sends only a skip notice")
+    threshold: float = Field(1.5, gt=0, description="RMS z-score above which a site takes part (1: as the twin predicts)")
+    recent: int = Field(60, ge=1, le=1_000_000, description="latest recorded windows the edge twin compares")
+    max_skip: int = Field(5, ge=0, le=100_000, description="rounds without a contribution after which a site takes part")
+    edge_flops_per_window: float = Field(3e3, ge=0, le=1e15, description="FLOPs for the edge twin to predict one window, "
+                                         "charged to the site's device per window compared")
+    telemetry_every: PositiveDuration = Field(600.0, description="period of the state sync from each site to the twin host")
+    telemetry_values: int | None = Field(None, ge=1, le=10_000_000,
+                                         description="float32 values per sync (default: one per feature)")
+
+
+class AggregationSpec(Model):
+    """How the server turns arrivals into a new global model: synchronous rounds with a deadline (optionally
+    over-selecting), FedBuff (every ``buffer`` arrivals, staleness-weighted) or FedAsync (every arrival)."""
+
+    mode: Literal["sync", "fedbuff", "fedasync"] = "sync"
+    over_selection: float = Field(0.0, ge=0, le=10, description="sync: invite ceil(k (1 + x)) clients, keep the first k updates")
+    buffer: int = Field(3, ge=1, description="fedbuff: aggregate every B arrivals")
+    concurrency: int | None = Field(None, ge=1, description="fedbuff/fedasync: clients training at once (default: k)")
+    staleness_exponent: float = Field(0.5, ge=0, le=10, description="an update tau versions old weighs (1 + tau)^-a")
+    alpha: float = Field(0.6, gt=0, le=1, description="fedasync: weight of a fresh update in the mix")
+
+    @model_validator(mode="after")
+    def _modes(self):
+        if self.over_selection and self.mode != "sync":
+            raise ValueError("over_selection is for sync rounds (asynchronous modes keep `concurrency` clients busy)")
+        return self
+
+
+class Outage(Model):
+    """Scheduled (``at`` after FL starts, for ``duration``) or random (exponential ``mtbf``/``mttr`` from t = 0)."""
+
+    at: Duration | None = Field(None, description="start, counted from FL start (fl.start_after)")
+    duration: PositiveDuration | None = None
+    mtbf: PositiveDuration | None = None
+    mttr: PositiveDuration | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        scheduled, random = (self.at, self.duration), (self.mtbf, self.mttr)
+        if not (all(v is not None for v in scheduled) and all(v is None for v in random)
+                or all(v is not None for v in random) and all(v is None for v in scheduled)):
+            raise ValueError("give either at and duration, or mtbf and mttr")
+        return self
+
+
+class Partition(Outage):
+    """A group of sites cut off: a named network link down, or the first link of each listed site."""
+
+    link: str | None = None
+    sites: list[str] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _what(self):
+        if (self.link is None) == (self.sites is None):
+            raise ValueError("a partition takes down either a link or the links of some sites")
+        return self
+
+
+class Blackout(Outage):
+    """A power cut: the sites' devices stop (as in a crash) and their first links go down; default every site."""
+
+    sites: list[str] | None = Field(None, min_length=1)
+
+
+class Crash(Model):
+    """Client processes of these devices (default: every device not listed in another entry) crash after
+    exponential up times and restart after exponential repairs; a crash loses the client's round."""
+
+    devices: list[str] | None = Field(None, min_length=1)
+    mtbf: PositiveDuration
+    mttr: PositiveDuration
+
+
+class FaultsSpec(Model):
+    crash: list[Crash] = []
+    server: list[Outage] = Field([], description="the FL server is down: no round starts or aggregates")
+    twin_host: list[Outage] = Field([], description="the twin host is down: DT methods fall back (their docstrings)")
+    partition: list[Partition] = []
+    blackout: list[Blackout] = []
+
+    @model_validator(mode="after")
+    def _crash_devices(self):
+        listed = [d for c in self.crash for d in c.devices or ()]
+        if len(set(listed)) != len(listed) or sum(c.devices is None for c in self.crash) > 1:
+            raise ValueError("crash: each device in at most one entry, and at most one entry without devices")
+        return self
+
+
 class SitesSpec(Model):
     count: int = Field(8, ge=1, le=1_000_000)
     prefix: str = "site"
@@ -141,6 +338,24 @@ class SitesSpec(Model):
     device: str = "raspberry_pi_4"
     uplink: LinkField = LinkRef(profile="rural_lte")
     retention: PositiveDuration = 7 * 86400.0
+    fleet: list[FleetGroup] = Field([], description="a mixed fleet: groups of consecutive sites with their own "
+                                    "device, uplink and per-site draws")
+    overrides: dict[str, SiteLink] = Field({}, description="device or uplink of named sites (after the fleet)")
+
+    @model_validator(mode="after")
+    def _fleet_sizes(self):
+        shares, counts = [g.share for g in self.fleet if g.share], [g.count for g in self.fleet if g.count]
+        if shares and counts:
+            raise ValueError("fleet: give every group a share, or every group a count")
+        if shares and abs(sum(shares) - 1) > 1e-6:
+            raise ValueError(f"fleet: shares must add up to 1 (got {sum(shares):g})")
+        if counts and sum(counts) != self.count:
+            raise ValueError(f"fleet: counts must add up to sites.count ({self.count}), got {sum(counts)}")
+        return self
+
+    def names(self) -> list[str]:
+        width = max(2, len(str(self.count - 1)))
+        return [f"{self.prefix}{i:0{width}d}" for i in range(self.count)]
 
 
 class ServerSpec(Model):
@@ -211,6 +426,9 @@ class FLSpec(Model):
     round_every: Duration = 3600.0
     start_after: Duration = 86400.0
     target: TargetSpec = TargetSpec()
+    compression: CompressionSpec = CompressionSpec()
+    gating: GatingSpec | None = None
+    aggregation: AggregationSpec = AggregationSpec()
 
 
 class TwinDataSpec(Model):
@@ -248,6 +466,7 @@ class Scenario(Model):
     twin_data: TwinDataSpec = TwinDataSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
     data: Annotated[DataSpec, BeforeValidator(_data_spec)] = DataSpec()
+    faults: FaultsSpec = FaultsSpec()
 
     @model_validator(mode="after")
     def _enough_clients(self):
@@ -269,6 +488,8 @@ class Resolved(BaseModel):
     twin_link: LinkProfile | None
     methods: list[tuple[str, BaseModel]]
     data: tuple[str, BaseModel]
+    fleet_uplinks: tuple[LinkProfile | None, ...] = ()   # per sites.fleet group (None: sites.uplink)
+    override_uplinks: dict[str, LinkProfile] = {}         # per site named in sites.overrides with an uplink
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -454,15 +675,26 @@ def resolve(data: dict, label: str = "<scenario>", node: yaml.Node | None = None
     for field, device in (("sites.device", scenario.sites.device), ("server.device", scenario.server.device),
                           ("twin_host.device", scenario.twin_host.device)):
         _check_device(device, field, label, node)
+    from simdt.faults import check_faults
+    from simdt.fleet import resolve_fleet
+    from simdt.fl.server_modes import check_aggregation
+
+    uplink = _resolve_link(scenario.sites.uplink, "sites.uplink", label, node, roots)
+    fleet_uplinks, override_uplinks = resolve_fleet(scenario, uplink, label, node, roots)
+    check_faults(scenario, label, node, roots)
+    methods = _resolve_methods(scenario.fl, label, node)
+    check_aggregation(scenario, methods, label, node)
     return Resolved(
         scenario=scenario,
         source=label,
         catalog=next(r for r in roots if (r / "twins" / f"{scenario.sites.twin}.yaml").is_file()),
-        uplink=_resolve_link(scenario.sites.uplink, "sites.uplink", label, node, roots),
+        uplink=uplink,
         backhaul=_resolve_link(scenario.network.backhaul, "network.backhaul", label, node, roots),
         twin_link=_resolve_link(scenario.twin_host.link, "twin_host.link", label, node, roots) if scenario.twin_host.link else None,
-        methods=_resolve_methods(scenario.fl, label, node),
+        methods=methods,
         data=_resolve_data(scenario.data, label, node, path),
+        fleet_uplinks=fleet_uplinks,
+        override_uplinks=override_uplinks,
     )
 
 

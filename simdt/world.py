@@ -7,6 +7,7 @@ from the same seed, so all methods meet the same assets, faults and outages.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import simpy
 import torch
@@ -14,8 +15,13 @@ import torch
 from simdt.data import DataSource
 from simdt.devices import DEVICES
 from simdt.eventlog import EventLog
+from simdt.faults import Faults
+from simdt.fl.compression import Compression, Encoded
+from simdt.fl.gating import TELEMETRY, EdgeTwins, telemetry
 from simdt.fl.messages import Message, payload_bytes
 from simdt.fl.methods import METHODS, ClientTask, MethodContext, TwinWork, Update
+from simdt.fl.server_modes import Arrival, server_mode
+from simdt.fleet import site_profiles
 from simdt.fl.model import Params, forward, mlp_sizes
 from simdt.fl.training import LocalObjective, train_batched
 from simdt.metrics import detection_metrics
@@ -46,8 +52,22 @@ def _topology_link(resolved: Resolved, ref, where: str) -> dict:
 
 
 def site_names(sc) -> list[str]:
-    width = max(2, len(str(sc.sites.count - 1)))
-    return [f"{sc.sites.prefix}{i:0{width}d}" for i in range(sc.sites.count)]
+    return sc.sites.names()
+
+
+@dataclass
+class Job:
+    """One client's part in a round: what it was sent, what it trained, and what it is doing now."""
+
+    rnd: int
+    client: str
+    version: int           # global model version it starts from
+    down: Encoded          # the message it receives
+    task: ClientTask       # as the client sees it (decoded models)
+    trained: Params
+    stats: dict
+    t_sent: float
+    phase: str = "download"
 
 
 class World:
@@ -57,13 +77,16 @@ class World:
         self.env = simpy.Environment()
         self.streams = Streams(sc.seed)
         self.sites = site_names(sc)
+        self.profiles = site_profiles(resolved, self.sites, self.streams)
 
         if sc.network.topology:
             path = find_topology(resolved.catalog / "networks" / "topologies", sc.network.topology)
             links = load_topology(path, self.sites, SERVER, lambda ref, where: _topology_link(resolved, ref, where))
         else:
-            access = _link_kwargs(resolved.uplink)
-            links = star_topology(self.sites, access={s: access for s in self.sites},
+            kwargs = {}  # sites of one fleet group share a profile: read its traces once
+            access = {s: kwargs.setdefault(id(p.uplink), _link_kwargs(p.uplink))
+                      for s, p in self.profiles.items()}
+            links = star_topology(self.sites, access=access,
                                   backhaul=_link_kwargs(resolved.backhaul), server=SERVER, gateway=GATEWAY)
         self.twin_node = SERVER
         if sc.twin_host.placement == "remote":
@@ -90,9 +113,25 @@ class World:
         )
         self.strategy = METHODS[method](params, ctx)
         self.select_rng = self.streams.numpy("server/selection")
-        self.client_device = DEVICES[sc.sites.device]
+        self.devices = {s: DEVICES[p.device] for s, p in self.profiles.items()}
         self.twin_device = DEVICES[sc.twin_host.device]
+        self.cohort = max(fl.min_clients, int(round(fl.client_fraction * len(self.sites))))
+        self.current_round = 0
+        self.compression = Compression(fl.compression, self.streams)
+        self.gate = EdgeTwins(fl.gating, data, self.sites) if fl.gating else None
+        self._gated: dict[str, float] = {}   # sites gated out of the current round -> when they decided
+        self._jobs: dict[str, tuple[simpy.Process, Job]] = {}
+        self._sending: dict[simpy.Process, None] = {}
         self._check_feasibility()
+        server_links = [d["link"].name for _, _, d in self.network.graph.edges(SERVER, data=True)]
+        self.faults = Faults(self, server_links, ["twin-host-link"] if self.twin_node == TWIN_HOST else [],
+                             first_link=lambda site: self.network.route(site, SERVER)[0][0].name)
+        if self.gate is not None:
+            for s in self.sites:
+                self.env.process(telemetry(self.env, s, fl.start_after, fl.gating.telemetry_every,
+                                           lambda s=s: self.faults.devices[s].up,
+                                           lambda s=s: self._send(TELEMETRY, s, self.twin_node, {"state": self.gate.state}, -1)))
+        self.mode = server_mode(fl.aggregation)
         self.server = self.env.process(self._server())
 
     def _check_feasibility(self) -> None:
@@ -122,104 +161,190 @@ class World:
                           f"network (bottleneck {name}, {bps:g} bit/s)", stacklevel=2)
 
     def run(self) -> None:
-        # Outage processes never end; the run ends when the server has finished its rounds.
+        # Outage processes never end; the run ends when the server has finished its rounds. Work still under
+        # way then (asynchronous clients, telemetry) is cancelled, so every byte sent is in the log.
         self.env.run(until=self.server)
+        for procs in ([p for p, _ in self._jobs.values()], list(self._sending)):
+            alive = [p for p in procs if p.is_alive]
+            for proc in alive:
+                proc.interrupt("unfinished")
+            if alive:
+                self.env.run(until=simpy.AllOf(self.env, alive))
         for t, link, up in self.network.link_events:
             self.log.add_link_state(self.method, t, link, up)
 
     def _reachable(self, site: str) -> bool:
-        """The server knows (from heartbeats) which sites have a working path right now."""
-        return all(self.network.is_up(link.name) for link, _ in self.network.route(site, SERVER))
+        """The server knows (from heartbeats) which sites are running and have a working path right now."""
+        return self.faults.devices[site].up and all(self.network.is_up(link.name) for link, _ in self.network.route(site, SERVER))
 
     # --- messages -------------------------------------------------------------------------------
 
-    def _send(self, kind: str, src: str, dst: str, tensors: dict, rnd: int):
-        msg = Message.make(kind, src, dst, tensors, rnd)
-        return self.network.transfer(src, dst, msg.payload_bytes, kind, round=rnd)
+    def _send(self, kind: str, src: str, dst: str, tensors: dict, rnd: int, dtype: str = "float32", codec: str = "none"):
+        msg = Message.make(kind, src, dst, tensors, rnd, dtype)
+        transfer = self.network.transfer(src, dst, msg.payload_bytes, kind, round=rnd, codec=codec)
+        self._sending[transfer] = None
+        transfer.callbacks.append(lambda _: self._sending.pop(transfer, None))
+        return transfer
 
-    # --- server ---------------------------------------------------------------------------------
+    # --- what the server modes (simdt.fl.server_modes) drive ------------------------------------
 
     def _server(self):
-        sc, fl = self.sc, self.sc.fl
+        fl = self.sc.fl
         # The twin host prepares (e.g. pre-trains) while the sites record; round 1 still starts at start_after.
-        work = self.strategy.setup()
-        if work is not None:
-            yield from self._twin_exchange(work, 0)
+        self._setup = self.strategy.setup()
+        yield from self._twin_setup(0)
         yield self.env.timeout(max(0.0, fl.start_after - self.env.now))
-        k = max(fl.min_clients, int(round(fl.client_fraction * len(self.sites))))
-        for rnd in range(1, fl.rounds + 1):
-            t_start = self.env.now
-            reachable = [s for s in self.sites if self._reachable(s)]
-            chosen = sorted(self.select_rng.choice(reachable, size=min(k, len(reachable)), replace=False).tolist()) if reachable else []
-            data = {c: self.data.client_dataset(c, self.env.now) for c in chosen}
-            chosen = [c for c in chosen if len(data[c][1]) > 0]
-            arrived: list[Update] = []
-            if chosen:
-                yield from self._client_round(rnd, chosen, data, arrived)
-            self.strategy.aggregate(rnd, arrived)
-            work = self.strategy.after_round(rnd)
-            if work is not None:
-                yield from self._twin_exchange(work, rnd)
-            self._log_round(rnd, t_start, len(reachable), chosen, arrived)
-            next_start = t_start + fl.round_every
-            if self.env.now < next_start:
-                yield self.env.timeout(next_start - self.env.now)
+        yield from self.mode.run(self)
 
-    def _client_round(self, rnd: int, chosen: list[str], data: dict, arrived: list[Update]):
-        """All chosen clients train together in one batched computation (their results depend only on
+    def server_up(self):
+        while not self.faults.server.up:
+            yield self.faults.server.back()
+
+    def candidates(self, rnd: int) -> tuple[list[str], list[str]]:
+        """(reachable sites, those of them that take part); with gating at join, each reachable site's edge
+        twin decides, and its work is charged to the site's device."""
+        reachable = [s for s in self.sites if self._reachable(s)]
+        if self.gate is None or self.sc.fl.gating.at != "join":
+            return reachable, reachable
+        eligible = []
+        for site in reachable:
+            if self._gate(rnd, site):
+                eligible.append(site)
+            else:
+                self._gated.setdefault(site, self.env.now)
+        return reachable, eligible
+
+    def _gate(self, rnd: int, site: str) -> bool:
+        join, flops = self.gate.decide(rnd, site, self.env.now)
+        t0 = self.env.now
+        self.log.add_compute(self.method, rnd, site, "edge_twin", flops, t0, t0 + self.devices[site].seconds(flops), 0)
+        return join
+
+    def dispatch(self, rnd: int, clients: list[str], version: int, on_done) -> dict[str, simpy.Process]:
+        """Start the invited clients that have data: each receives its task's message, trains, uploads, and
+        ``on_done(client, Arrival | None)`` tells the server how it ended."""
+        data = {c: self.data.client_dataset(c, self.env.now) for c in clients}
+        clients = [c for c in clients if len(data[c][1]) > 0]
+        if not clients:
+            return {}
+        sent = {c: self.compression.downlink(self.strategy.client_task(rnd, c)) for c in clients}
+        tasks = {c: task for c, (_, task) in sent.items()}
+        trained, stats = self._train(rnd, clients, tasks, data)
+        jobs = {}
+        for c, p, st in zip(clients, trained, stats):
+            job = Job(rnd, c, version, sent[c][0], tasks[c], p, st, self.env.now)
+            jobs[c] = self.env.process(self._client(job, on_done))
+            self._jobs[c] = (jobs[c], job)
+        return jobs
+
+    def _train(self, rnd: int, chosen: list[str], tasks: dict[str, ClientTask], data: dict):
+        """All invited clients train together in one batched computation (their results depend only on
         the model and data they start from); the world then charges each its own simulated time."""
-        tasks = {c: self.strategy.client_task(rnd, c) for c in chosen}
         datasets = [(torch.as_tensor(data[c][0]), torch.as_tensor(data[c][1], dtype=torch.float32)) for c in chosen]
         anchors = [tasks[c].anchor for c in chosen] if any(tasks[c].anchor is not None for c in chosen) else None
         teachers = [tasks[c].teacher for c in chosen] if any(tasks[c].teacher is not None for c in chosen) else None
-        trained, stats = train_batched(
+        return train_batched(
             [tasks[c].start for c in chosen], datasets, self.strategy.objective,
             [self.streams.torch(f"client/{c}/round/{rnd}") for c in chosen], anchors=anchors, teachers=teachers,
         )
-        procs = [self.env.process(self._client(rnd, c, tasks[c], p, st, arrived)) for c, p, st in zip(chosen, trained, stats)]
-        deadline = self.env.timeout(self.sc.fl.round_deadline)
-        yield simpy.AllOf(self.env, procs) | deadline
-        for proc in procs:  # stragglers: the server stops waiting and the client gives up its upload
-            if proc.is_alive:
-                proc.interrupt("round deadline")
 
-    def _client(self, rnd: int, client: str, task: ClientTask, trained: Params, stats: dict, arrived: list[Update]):
-        transfer = None
+    def _client(self, job: Job, on_done):
+        c, rnd, arrival, outcome, transfer = job.client, job.rnd, None, "dropped", None
         try:
-            transfer = self._send(task.kind, SERVER, client, task.send, rnd)
+            transfer = self._send(job.task.kind, SERVER, c, job.down.tensors, rnd, job.down.dtype, job.down.codec)
             record = yield transfer
             if record.outcome != "delivered":
                 return
-            transfer = None
+            job.phase, transfer = "training", None
             t0 = self.env.now
-            yield self.env.timeout(self.client_device.seconds(stats["flops"]))
-            self.log.add_compute(self.method, rnd, client, "local_train", stats["flops"], t0, self.env.now, stats["n_samples"])
-            tensors = self.strategy.upload(rnd, client, trained)
-            transfer = self._send("update_up", client, SERVER, tensors, rnd)
+            yield self.env.timeout(self.devices[c].seconds(job.stats["flops"]))
+            self.log.add_compute(self.method, rnd, c, "local_train", job.stats["flops"], t0, self.env.now, job.stats["n_samples"])
+            tensors = self.strategy.upload(rnd, c, job.trained)
+            if self.gate is not None and self.sc.fl.gating.at == "upload" and not self._gate(rnd, c):
+                job.phase, outcome = "skip notice", "gated_out"
+                transfer = self._send("skip_notice", c, SERVER, {}, rnd)
+                yield transfer
+                return
+            up, tensors = self.compression.uplink(c, tensors, job.task.start, rnd)
+            job.phase = "upload"
+            transfer = self._send("update_up", c, SERVER, up.tensors, rnd, up.dtype, up.codec)
             record = yield transfer
             if record.outcome == "delivered":
-                arrived.append(Update(client, tensors, stats["n_samples"]))
-        except simpy.Interrupt:
+                outcome = None
+                arrival = Arrival(Update(c, tensors, job.stats["n_samples"]), job.task.start, job.version,
+                                  job.t_sent, self.env.now)
+        except simpy.Interrupt as stop:
             if transfer is not None and transfer.is_alive:
                 transfer.interrupt("cancelled by sender")
+            outcome = None if stop.cause == "crash" else stop.cause  # site_down logs the crash itself
+        finally:
+            self._jobs.pop(c, None)
+            if outcome is not None:
+                self.log.add_participation(self.method, rnd, c, outcome, job.phase, job.t_sent, self.env.now)
+            on_done(c, arrival)
+
+    def site_down(self, site: str, cause: str, until: float) -> None:
+        """A site's device stopped (crash, blackout): its job is lost with its round, and so is its residual."""
+        proc, job = self._jobs.get(site, (None, None))
+        rnd, phase = (job.rnd, job.phase) if job else (self.current_round, "idle")
+        if proc is not None:
+            proc.interrupt("crash")
+        self.compression.forget(site)
+        self.log.add_participation(self.method, rnd, site, "crash", f"{cause} while {phase}", self.env.now, until)
+
+    def close_round(self, rnd: int, t_start: float, reachable: int, selected: int, arrivals: list[Arrival], version: int):
+        """After the mode aggregated: log the merged updates and the gated-out sites, run the twin host's step, log the round."""
+        for a in arrivals:
+            c = a.update.client
+            self.log.add_participation(self.method, rnd, c, "arrived", "", a.t_sent, a.t_arrived,
+                                       staleness=version - a.version, state_bytes=self.compression.memory_bytes(c))
+            if self.gate is not None:
+                self.gate.contributed(c, rnd)
+        if self._setup is not None:  # until the setup exchange succeeds, it is the round's twin step
+            yield from self._twin_setup(rnd)
+        else:
+            work = self.strategy.after_round(rnd)
+            if work is not None:
+                yield from self._twin_exchange(work, rnd)
+        for site, t in self._gated.items():
+            self.log.add_participation(self.method, rnd, site, "gated_out", "join", t, self.env.now)
+        self._gated = {}
+        self._log_round(rnd, t_start, reachable, selected, len(arrivals))
+
+    def _twin_setup(self, rnd: int):
+        if self._setup is not None and (yield from self._twin_exchange(self._setup, rnd)):
+            self._setup = None
 
     def _twin_exchange(self, work: TwinWork, rnd: int):
-        """Server -> twin host, compute there, twin host -> server; free when co-located."""
+        """Server -> twin host, compute there, twin host -> server; free when co-located. Returns whether the
+        result arrived: if the twin host is down, goes down while computing, or a message fails, the method
+        keeps what it had (its fallback)."""
+        outages = self.faults.twin_outages
+        if not self.faults.twin_host.up:
+            return self._fallback(rnd, "twin host down")
         record = yield self._send("twin_sync", SERVER, self.twin_node, work.send, rnd)
         if record.outcome != "delivered":
-            return
+            return self._fallback(rnd, "sync to the twin host failed")
         result, flops = work.run()
         t0 = self.env.now
         yield self.env.timeout(self.twin_device.seconds(flops))
         self.log.add_compute(self.method, rnd, self.twin_node, "twin_train", flops, t0, self.env.now, 0)
+        if self.faults.twin_outages != outages:
+            return self._fallback(rnd, "twin host went down")
         record = yield self._send("twin_sync", self.twin_node, SERVER, result, rnd)
-        if record.outcome == "delivered":
-            work.apply(result)
+        if record.outcome != "delivered":
+            return self._fallback(rnd, "sync from the twin host failed")
+        work.apply(result)
+        return True
 
-    def _log_round(self, rnd: int, t_start: float, reachable: int, chosen: list[str], arrived: list[Update]):
+    def _fallback(self, rnd: int, why: str) -> bool:
+        self.log.add_participation(self.method, rnd, self.twin_node, "twin_fallback", why, self.env.now, self.env.now)
+        return False
+
+    def _log_round(self, rnd: int, t_start: float, reachable: int, selected: int, participants: int):
         with torch.no_grad():
             scores = torch.sigmoid(forward(self.strategy.global_params, self.eval_X)).numpy()
         metrics = detection_metrics(self.eval_y, scores)
-        self.log.add_round(self.method, rnd, t_start, self.env.now, reachable, len(chosen), len(arrived), metrics)
+        self.log.add_round(self.method, rnd, t_start, self.env.now, reachable, selected, participants, metrics)
         if self.on_round is not None:
             self.on_round()

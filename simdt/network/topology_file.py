@@ -42,6 +42,18 @@ def _read(path: Path) -> dict:
             "links": [{"a": a, "b": b, **attrs} for a, b, attrs in graph.edges(data=True)]}
 
 
+def _link_name(spec: dict) -> str:
+    return spec.get("name", f"{spec['a']}-{spec['b']}")
+
+
+def link_names(path: Path) -> list[str]:
+    """Names of the file's own links (the sites' access links are ``<site>-access``)."""
+    try:
+        return [_link_name(spec) for spec in _read(path)["links"]]
+    except (KeyError, TypeError, AttributeError):
+        return []
+
+
 def load_topology(path: Path, sites: list[str], server: str,
                   link_kwargs: Callable[[Any, str], dict]) -> list[LinkConfig]:
     """Links of the topology with every site attached; ``link_kwargs(ref, where)`` turns a link reference into
@@ -53,7 +65,7 @@ def load_topology(path: Path, sites: list[str], server: str,
         attach = [attach] if isinstance(attach, str) else list(attach)
         access_kw = link_kwargs(access, f"{path.name}: sites.link")
         links = [LinkConfig(f"{s}-access", s, attach[i % len(attach)], **access_kw) for i, s in enumerate(sites)]
-        links += [LinkConfig(spec.get("name", f"{spec['a']}-{spec['b']}"), spec["a"], spec["b"],
+        links += [LinkConfig(_link_name(spec), spec["a"], spec["b"],
                              **link_kwargs(spec["link"], f"{path.name}: links.{i}"))
                   for i, spec in enumerate(specs)]
     except (KeyError, TypeError) as exc:

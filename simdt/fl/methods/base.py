@@ -66,6 +66,7 @@ class MethodContext:
 class Strategy:
     name: ClassVar[str]
     Params: ClassVar[type[MethodParams]] = MethodParams
+    synchronous_only: ClassVar[str] = ""  # why the method cannot run asynchronous aggregation, if it cannot
 
     def __init__(self, params: MethodParams, ctx: MethodContext):
         self.params = params

@@ -15,6 +15,8 @@ from simdt.fl.methods.twin import TwinModelStrategy, TwinParams
 class CWA(TwinModelStrategy):
     name = "cwa"
     Params = TwinParams
+    synchronous_only = ("its rounds alternate between clients starting from Θ and from Θ_T, with a twin exchange "
+                        "in between; arrivals at any time have no round to alternate with")
 
     def client_task(self, rnd: int, client: str) -> ClientTask:
         if rnd % 2:
