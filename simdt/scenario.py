@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simdt import units
 
@@ -322,12 +322,13 @@ class FaultsSpec(Model):
     partition: list[Partition] = []
     blackout: list[Blackout] = []
 
-    @model_validator(mode="after")
-    def _crash_devices(self):
-        listed = [d for c in self.crash for d in c.devices or ()]
-        if len(set(listed)) != len(listed) or sum(c.devices is None for c in self.crash) > 1:
-            raise ValueError("crash: each device in at most one entry, and at most one entry without devices")
-        return self
+    @field_validator("crash")
+    @classmethod
+    def _crash_devices(cls, crash):
+        listed = [d for c in crash for d in c.devices or ()]
+        if len(set(listed)) != len(listed) or sum(c.devices is None for c in crash) > 1:
+            raise ValueError("each device in at most one entry, and at most one entry without devices")
+        return crash
 
 
 class SitesSpec(Model):

@@ -292,6 +292,11 @@ class World:
         self.compression.forget(site)
         self.log.add_participation(self.method, rnd, site, "crash", f"{cause} while {phase}", self.env.now, until)
 
+    def unused(self, arrival: Arrival, why: str) -> None:
+        """An update that arrived but is not aggregated."""
+        a = arrival
+        self.log.add_participation(self.method, self.current_round, a.update.client, why, "arrived", a.t_sent, a.t_arrived)
+
     def close_round(self, rnd: int, t_start: float, reachable: int, selected: int, arrivals: list[Arrival], version: int):
         """After the mode aggregated: log the merged updates and the gated-out sites, run the twin host's step, log the round."""
         for a in arrivals:

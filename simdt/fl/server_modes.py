@@ -67,10 +67,14 @@ class Synchronous:
             enough = env.event()
 
             def done(client, arrival):
-                if arrival is not None:
-                    arrivals.append(arrival)
-                    if len(arrivals) == k and self.over_selection:
-                        enough.succeed()
+                if arrival is None:
+                    return
+                if self.over_selection and len(arrivals) == k:  # arrived in the instant the k-th did
+                    w.unused(arrival, "surplus")
+                    return
+                arrivals.append(arrival)
+                if self.over_selection and len(arrivals) == k:
+                    enough.succeed()
 
             procs = list(w.dispatch(rnd, chosen, rnd - 1, done).values())
             if procs:

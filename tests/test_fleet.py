@@ -1,0 +1,90 @@
+"""Mixed fleets: group sizes, per-site draws and overrides reach the world's links and devices."""
+import numpy as np
+import pytest
+
+from simdt import scenario as scn
+from simdt.fleet import group_sizes, site_profiles
+from simdt.rng import Streams
+from simdt.world import World
+
+
+def test_group_sizes_add_up_by_largest_remainder():
+    assert group_sizes([0.5, 0.5], 7) == [4, 3]
+    assert group_sizes([0.2, 0.3, 0.5], 10) == [2, 3, 5]
+    assert group_sizes([1 / 3] * 3, 10) == [4, 3, 3]
+    for n in range(1, 40):
+        assert sum(group_sizes([0.15, 0.35, 0.5], n)) == n
+
+
+FLEET = {"sites.count": 10, "evaluation.period": "1d", "sites.fleet": [
+    {"share": 0.3, "device": "industrial_pc", "uplink": "factory_ethernet"},
+    {"share": 0.7, "uplink": "rural_lte",
+     "draw": {"up": {"lognormal": ["2Mbps", 0.5]}, "delay": {"uniform": ["20ms", "80ms"]},
+              "device": {"choice": ["raspberry_pi_4", "jetson_nano"], "p": [0.5, 0.5]}}}],
+    "sites.overrides": {"site09": {"device": "cloud_server", "uplink": {"profile": "geo_vsat", "mtbf": None, "mttr": None}}}}
+
+
+def test_groups_draws_and_overrides():
+    resolved = scn.load("default", FLEET)
+    sites = resolved.scenario.sites.names()
+    profiles = site_profiles(resolved, sites, Streams(resolved.scenario.seed))
+    assert [profiles[s].device for s in sites[:3]] == ["industrial_pc"] * 3
+    assert all(profiles[s].uplink.up == 100e6 for s in sites[:3])
+    drawn = [profiles[s] for s in sites[3:9]]
+    ups = np.array([p.uplink.up for p in drawn])
+    assert len(set(ups)) == 6 and (ups > 0).all()                    # each site its own draw
+    assert all(0.02 <= p.uplink.delay <= 0.08 for p in drawn)
+    assert {p.device for p in drawn} == {"raspberry_pi_4", "jetson_nano"}
+    assert all(p.uplink.loss == 0.001 for p in drawn)                 # the rest from the group's profile
+    assert profiles["site09"].device == "cloud_server" and profiles["site09"].uplink.delay == 0.3
+    again = site_profiles(resolved, sites, Streams(resolved.scenario.seed))
+    assert again == profiles                                           # same seed, same fleet
+    other = site_profiles(resolved, sites, Streams(resolved.scenario.seed + 1))
+    assert [other[s].uplink.up for s in sites[3:9]] != list(ups)
+
+
+def test_the_world_builds_each_sites_own_link_and_device(tmp_path):
+    from simdt.data import DATA_SOURCES
+    from simdt.eventlog import EventLog
+
+    resolved = scn.load("default", FLEET)
+    sc = resolved.scenario
+    data = DATA_SOURCES["physics"](resolved.data[1], sc, sc.sites.names(), Streams(sc.seed), resolved.catalog)
+    world = World(resolved, "fedavg", data, EventLog())
+    for site, profile in world.profiles.items():
+        link = world.network.links[f"{site}-access"]
+        assert link.up_bps == profile.uplink.up and link.delay_s == profile.uplink.delay
+        assert world.devices[site].name == profile.device
+
+
+BAD = [
+    ("shares not adding up", {"sites.fleet": [{"share": 0.5}, {"share": 0.4}]}, "sites", "shares must add up to 1"),
+    ("share and count mixed", {"sites.fleet": [{"share": 0.5}, {"count": 2}]}, "sites", "every group a share"),
+    ("counts not adding up", {"sites.fleet": [{"count": 3}]}, "sites", "counts must add up to sites.count (4)"),
+    ("unknown device", {"sites.fleet": [{"share": 1, "device": "abacus"}]}, "sites.fleet.0.device", "unknown device 'abacus'"),
+    ("unknown drawn device", {"sites.fleet": [{"share": 1, "draw": {"device": {"choice": ["abacus"]}}}]},
+     "sites.fleet.0.draw.device", "unknown device"),
+    ("drawn bandwidth unit", {"sites.fleet": [{"share": 1, "draw": {"up": {"uniform": ["1Mbs", "2Mbps"]}}}]},
+     "sites.fleet.0", "unknown bandwidth unit"),
+    ("two distributions", {"sites.fleet": [{"share": 1, "draw": {"up": {"uniform": [1, 2], "choice": [1]}}}]},
+     "sites.fleet.0.draw.up", "exactly one of"),
+    ("drawn mtbf without mttr", {"sites.fleet": [{"share": 1, "uplink": "factory_ethernet", "draw": {"mtbf": {"uniform": ["1h", "2h"]}}}]},
+     "sites.fleet.0.draw", "mtbf and mttr"),
+    ("override of no site", {"sites.overrides": {"site99": {"device": "jetson_nano"}}}, "sites.overrides.site99", "no site 'site99'"),
+    ("fleet uplink under a topology", {"network.topology": "rig_cluster", "sites.fleet": [{"share": 1, "uplink": "geo_vsat"}]},
+     "sites.fleet.0.uplink", "topology file"),
+]
+
+
+@pytest.mark.parametrize("desc, overrides, field, fragment", BAD, ids=[b[0] for b in BAD])
+def test_bad_fleets_name_file_line_and_field(tmp_path, desc, overrides, field, fragment):
+    import yaml
+
+    data = scn.apply_overrides({"name": "t", "sites": {"count": 4}}, overrides)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(scn.ScenarioError) as err:
+        scn.load(path)
+    text = str(err.value)
+    assert text.startswith("bad.yaml:") or "bad.yaml:" in text
+    assert err.value.line is not None and f": {field}" in text and fragment in text, text
