@@ -95,6 +95,12 @@ def cmd_list(args) -> int:
     elif args.what == "devices":
         for d in DEVICES.values():
             print(f"{d.name:16s} {d.effective_flops / 1e9:8.2f} GFLOP/s effective  ({d.source})")
+    elif args.what == "mechanisms":
+        for where, model in scn.MECHANISMS.items():
+            print(f"{where}: {' '.join(model.__doc__.split())}")
+            for name, f in model.model_fields.items():
+                default = "required" if f.is_required() else f"default {f.default!r}"
+                print(f"    {name:22s} {default}{'; ' + f.description if f.description else ''}")
     else:
         folder = {"twins": "twins", "networks": "networks", "scenarios": "scenarios"}[args.what]
         seen = set()
@@ -208,9 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="+", help="scenario YAML file(s) or names in scenarios/")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("list", help="show the catalogs: twins, networks, scenarios, methods, devices",
+    p = sub.add_parser("list", help="show the catalogs: twins, networks, scenarios, methods, devices; and the "
+                       "scenario fields of mechanisms (compression, gating, aggregation, fleets, faults)",
                        epilog="example:\n  simdt list networks", formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["twins", "networks", "scenarios", "methods", "devices"])
+    p.add_argument("what", choices=["twins", "networks", "scenarios", "methods", "devices", "mechanisms"])
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("report", help="HTML + CSV communication-cost report of a run, sweep or plan folder",

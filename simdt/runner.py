@@ -63,12 +63,16 @@ def _run(scenario, seed, overrides, progress) -> Results:
     with tqdm(total=total, desc=sc.name, unit="round", disable=not progress, leave=False) as bar:
         for method, _ in resolved.methods:
             bar.set_postfix_str(method)
-            World(resolved, method, data, log, on_round=lambda: bar.update(1)).run()
+            world = World(resolved, method, data, log, on_round=lambda: bar.update(1))
+            world.run()
+    links = {"uplink": resolved.uplink.model_dump(), "backhaul": resolved.backhaul.model_dump(),
+             "twin_link": resolved.twin_link.model_dump() if resolved.twin_link else None}
+    if sc.sites.fleet or sc.sites.overrides:  # a mixed fleet: every site's own
+        links["sites"] = {s: p.uplink.model_dump() for s, p in world.profiles.items()}
     manifest = {
         "scenario": sc.model_dump(mode="json"),
         "source": resolved.source,
-        "links": {"uplink": resolved.uplink.model_dump(), "backhaul": resolved.backhaul.model_dump(),
-                  "twin_link": resolved.twin_link.model_dump() if resolved.twin_link else None},
+        "links": links,
         "seed": sc.seed,
         "twin_gap": gap,
         "versions": package_versions(),

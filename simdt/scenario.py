@@ -202,6 +202,9 @@ Codec = Literal["none", "fp16", "int8", "topk", "qsgd"]  # simdt.fl.compression.
 
 
 class CodecSpec(Model):
+    """A codec for one direction: fp16, int8 (per-tensor or per-row scale), topk (with optional error
+    feedback) or qsgd; the compressed tensors are what the link carries (byte formulas: simdt/fl/compression.py)."""
+
     codec: Codec = "none"
     per: Literal["tensor", "row"] = Field("tensor", description="int8: one float32 scale per tensor or per matrix row")
     fraction: float = Field(0.01, gt=0, le=1, description="topk: share of each tensor's elements sent")
@@ -273,10 +276,10 @@ class AggregationSpec(Model):
 class Outage(Model):
     """Scheduled (``at`` after FL starts, for ``duration``) or random (exponential ``mtbf``/``mttr`` from t = 0)."""
 
-    at: Duration | None = Field(None, description="start, counted from FL start (fl.start_after)")
-    duration: PositiveDuration | None = None
-    mtbf: PositiveDuration | None = None
-    mttr: PositiveDuration | None = None
+    at: Duration | None = Field(None, description="start, counted from FL start (fl.start_after), e.g. '6h'")
+    duration: PositiveDuration | None = Field(None, description="how long it lasts, e.g. '90min'")
+    mtbf: PositiveDuration | None = Field(None, description="mean time between episodes (exponential), e.g. '3d'")
+    mttr: PositiveDuration | None = Field(None, description="mean length of an episode (exponential), e.g. '1h'")
 
     @model_validator(mode="after")
     def _one_form(self):
@@ -310,12 +313,14 @@ class Crash(Model):
     """Client processes of these devices (default: every device not listed in another entry) crash after
     exponential up times and restart after exponential repairs; a crash loses the client's round."""
 
-    devices: list[str] | None = Field(None, min_length=1)
-    mtbf: PositiveDuration
-    mttr: PositiveDuration
+    devices: list[str] | None = Field(None, min_length=1, description="device names (simdt list devices)")
+    mtbf: PositiveDuration = Field(description="mean up time between crashes (exponential), e.g. '5d'")
+    mttr: PositiveDuration = Field(description="mean time to restart (exponential), e.g. '20min'")
 
 
 class FaultsSpec(Model):
+    """Faults beyond link outages (simdt/faults.py says what each does)."""
+
     crash: list[Crash] = []
     server: list[Outage] = Field([], description="the FL server is down: no round starts or aggregates")
     twin_host: list[Outage] = Field([], description="the twin host is down: DT methods fall back (their docstrings)")
@@ -329,6 +334,12 @@ class FaultsSpec(Model):
         if len(set(listed)) != len(listed) or sum(c.devices is None for c in crash) > 1:
             raise ValueError("each device in at most one entry, and at most one entry without devices")
         return crash
+
+
+# where each mechanism sits in a scenario, for `simdt list mechanisms`
+MECHANISMS = {"sites.fleet": FleetGroup, "sites.overrides.<site>": SiteLink, "fl.compression.up|down": CodecSpec,
+              "fl.gating": GatingSpec, "fl.aggregation": AggregationSpec, "faults.crash": Crash,
+              "faults.server|twin_host": Outage, "faults.partition": Partition, "faults.blackout": Blackout}
 
 
 class SitesSpec(Model):

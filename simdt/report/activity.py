@@ -1,10 +1,12 @@
 """What each client was doing when: training (``compute``), sending and receiving (``transfers``), offline
-(its access link down, from ``links``), waiting otherwise. Times are simulated seconds."""
+(its access link down, from ``links``), crashed until its restart and gated out of a round by its edge twin
+(``participation``), waiting otherwise. Times are simulated seconds."""
 from __future__ import annotations
 
 import pandas as pd
 
-STATES = ("offline", "training", "sending", "receiving")
+STATES = ("offline", "crashed", "gated out", "training", "sending", "receiving")
+_EVENTS = {"crash": "crashed", "gated_out": "gated out"}
 
 
 def intervals(results, method: str, sites: list[str], t_end: float) -> pd.DataFrame:
@@ -14,6 +16,8 @@ def intervals(results, method: str, sites: list[str], t_end: float) -> pd.DataFr
     parts = [pd.DataFrame({"site": c["node"], "state": "training", "t0_s": c["t_start_s"], "t1_s": c["t_end_s"]}),
              pd.DataFrame({"site": t["src"], "state": "sending", "t0_s": t["t_start_s"], "t1_s": t["t_end_s"]}),
              pd.DataFrame({"site": t["dst"], "state": "receiving", "t0_s": t["t_start_s"], "t1_s": t["t_end_s"]})]
+    p = results.participation[(results.participation["method"] == method) & results.participation["event"].isin(_EVENTS)]
+    parts.append(pd.DataFrame({"site": p["client"], "state": p["event"].map(_EVENTS), "t0_s": p["t_start_s"], "t1_s": p["t_end_s"]}))
     links = results.links[results.links["method"] == method].sort_values("t_s")
     for site in sites:
         down_since = None

@@ -68,6 +68,9 @@ def run_report(results: Results, page: Page, tables: dict[str, pd.DataFrame]) ->
               "Messages between co-located nodes (a twin host beside the server) cross no link and cost nothing.")
     page.figure(figures.stacked_bars([("by direction", tables["bytes_by_direction"]),
                                       ("by category", tables["bytes_by_category"])]), "bytes by direction and category")
+    tables["bytes_by_codec"] = traffic.by_codec(t)
+    page.table(tables["bytes_by_codec"], "bytes_by_codec.csv")
+    page.note("per message kind, the codec its tensors crossed the link in (fl.compression); none = float32.")
 
     page.heading("Bytes by link direction")
     tables["bytes_by_link"] = traffic.by_link(t)

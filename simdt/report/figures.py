@@ -14,7 +14,8 @@ import pandas as pd  # noqa: E402
 from simdt.report.activity import STATES  # noqa: E402
 from simdt.units import format_duration  # noqa: E402
 
-STATE_COLOURS = {"offline": "#d62728", "training": "#2ca02c", "sending": "#1f77b4", "receiving": "#ff7f0e"}
+STATE_COLOURS = {"offline": "#d62728", "crashed": "#7f3f98", "gated out": "#bcbd22", "training": "#2ca02c",
+                 "sending": "#1f77b4", "receiving": "#ff7f0e"}
 
 
 def png(fig) -> str:

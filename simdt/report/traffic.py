@@ -11,7 +11,7 @@ import pandas as pd
 from simdt.report.activity import union_s
 
 HOSTS = ("server", "twin_host")
-CATEGORIES = ("model download", "update upload", "twin sync", "control", "headers/handshake", "retransmission")
+CATEGORIES = ("model download", "update upload", "twin sync", "telemetry", "control", "headers/handshake", "retransmission")
 
 
 def direction(transfers: pd.DataFrame) -> pd.Series:
@@ -44,6 +44,8 @@ def _payload_category(kind: str, dst: str) -> str:
         return "update upload"
     if kind == "twin_sync":
         return "twin sync"
+    if kind == "telemetry":
+        return "telemetry"
     if kind.endswith("_down") and dst not in HOSTS:
         return "model download"
     return "control"
@@ -64,13 +66,20 @@ def by_category(transfers: pd.DataFrame) -> pd.DataFrame:
     return out.reindex(columns=list(CATEGORIES), fill_value=0).reset_index()
 
 
+def by_codec(transfers: pd.DataFrame) -> pd.DataFrame:
+    """Messages, payload and wire bytes per method, message kind and the codec its tensors were compressed with."""
+    g = transfers.groupby(["method", "kind", "codec"], sort=False)
+    return g.agg(messages=("msg_id", "size"), payload_bytes=("payload_bytes", "sum"), wire_bytes=("wire_bytes", "sum")).reset_index()
+
+
 def capacity_bps(link_dir: str, links: dict | None) -> float:
-    """Capacity of 'site03-access:up' etc. from the manifest's link profiles; NaN when unknown."""
+    """Capacity of 'site03-access:up' etc. from the manifest's link profiles (a mixed fleet's per site); NaN when unknown."""
     if not links:
         return np.nan
     name, _, d = link_dir.rpartition(":")
+    site_uplink = (links.get("sites") or {}).get(name.removesuffix("-access"), links.get("uplink"))
     profile = {"backhaul": links.get("backhaul"), "twin-host-link": links.get("twin_link")}.get(
-        name, links.get("uplink") if name.endswith("-access") else None)
+        name, site_uplink if name.endswith("-access") else None)
     return float(profile[d]) if profile and d in profile else np.nan
 
 
