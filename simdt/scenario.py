@@ -210,7 +210,7 @@ class CodecSpec(Model):
     fraction: float = Field(0.01, gt=0, le=1, description="topk: share of each tensor's elements sent")
     levels: int = Field(16, ge=1, le=127, description="qsgd: quantization levels s per sign")
     error_feedback: bool = Field(False, description="the client keeps what compression dropped and adds it to its "
-                                 "next update (the residual's memory is counted)")
+                                 "next update (the residual's memory is counted; nothing is dropped under none)")
 
 
 def _codec_spec(value: Any) -> Any:
@@ -233,8 +233,6 @@ class CompressionSpec(Model):
             raise ValueError(f"down: {self.down.codec} compresses updates, not models (use fp16 or int8)")
         if self.down.error_feedback:
             raise ValueError("down: error feedback is kept by a client for its uploads (set it under up)")
-        if self.up.error_feedback and self.up.codec == "none":
-            raise ValueError("up: error_feedback needs a lossy codec")
         return self
 
 

@@ -5,6 +5,9 @@ sets Θ_T ← Θ, continues on D_twin and sends Θ_T back for the next (odd) rou
 Messages: Θ_T goes down on odd rounds (kind ``twin_model_down``), Θ on even rounds. DESIGN.md speaks of an exchange
 with the twin host every round; after an odd round it would produce a Θ_T that the next (even) round never uses
 and the round after overwrites, so simdt does not send it.
+Without the twin host, odd rounds start from the last Θ_T the server holds (the initial model if even the
+pre-training never arrived); the world retries a failed pre-training every round. CWA cannot run asynchronous
+aggregation (``synchronous_only``): its alternation needs rounds in lockstep.
 """
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ round 1; each client trains on α·BCE + (1 − α)·T²·KL(teacher ‖ student
 Messages: FedAvg's, plus the teacher, which travels with the model (names prefixed ``teacher/``) the first time a
 client is selected; the client keeps it (two models in memory). A client counts as holding the teacher once its
 update arrives (the download reached it); if it dropped out before that, the teacher is sent again.
+The twin host is needed only for the teacher (setup); if that exchange fails the world retries it every round,
+and until it arrives clients distil from the stand-in (the initial model): a twin-host outage at the start costs
+DTKD its teacher for that long.
 """
 from __future__ import annotations
 

@@ -4,6 +4,7 @@
 
 The paper does not give β or τ; the defaults (β = 0.5, τ = 20) are simdt's choice: half-way towards the
 adapted model, and about one pass over B x τ = 200 twin samples per round.
+Without the twin host (down, or an exchange lost) a round keeps Θ̄: it is a FedAvg round.
 """
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ host, which trains it on D_twin (twin_epochs) into the next Θ_T and sends that 
 follows the federation, so Θ_T and the clients stay comparable). The fusion uses the Θ_T the server holds,
 i.e. the one from the previous round. Biases take part in the fusion but not in the similarity (the paper's
 RV is defined on matrices); for a one-row output layer RV is always 1, which only shifts every s_k alike.
+Without the twin host (down, or an exchange lost: ``faults.twin_host``, link outages) the fusion uses the last
+Θ_T the server holds; if even the pre-training never arrived, that is the initial model, retried every round.
+Runs asynchronously too: each aggregation fuses with the Θ_T the server holds.
 """
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ bandwidth saving); the server sends those layers to the twin host and gets the t
 ``split`` counts the lower layers (default 1: fc1, 704 of the 841 parameters for BATADAL's 43 inputs, comes from
 the twin). ``policy: twin_upper`` is the paper's reverse policy (twin gives the layers above the split, clients the
 ones below), kept for the ablation the paper reports as failing (75.71 %).
+Without the twin host the global model keeps the last lower layers the twin sent, and the twin host's own model
+misses that round's upper layers; until the setup (pre-training) exchange has succeeded, which the world
+retries every round, rounds have no twin step and the lower layers are the initial ones.
 """
 from __future__ import annotations
 
