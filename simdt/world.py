@@ -2,7 +2,10 @@
 twin host, and every message crossing the simulated network.
 
 One :class:`World` simulates one method; every method of a scenario runs in its own world built
-from the same seed, so all methods meet the same assets, faults and outages.
+from the same seed, so all methods meet the same assets, faults and outages. The world holds the clients'
+work and the messages; what varies around it lives in its own module: the server mode that drives rounds
+(``simdt.fl.server_modes``), update compression (``simdt.fl.compression``), twin-gated participation
+(``simdt.fl.gating``), each site's device and link (``simdt.fleet``) and faults (``simdt.faults``).
 """
 from __future__ import annotations
 
@@ -119,6 +122,7 @@ class World:
         self.current_round = 0
         self.compression = Compression(fl.compression, self.streams)
         self.gate = EdgeTwins(fl.gating, data, self.sites) if fl.gating else None
+        self._decided: tuple[int, dict[str, bool]] = (0, {})  # a round and its sites' gate decisions
         self._gated: dict[str, float] = {}   # sites gated out of the current round -> when they decided
         self._jobs: dict[str, tuple[simpy.Process, Job]] = {}
         self._sending: dict[simpy.Process, None] = {}
@@ -127,12 +131,15 @@ class World:
         self.faults = Faults(self, server_links, ["twin-host-link"] if self.twin_node == TWIN_HOST else [],
                              first_link=lambda site: self.network.route(site, SERVER)[0][0].name)
         if self.gate is not None:
-            for s in self.sites:
-                self.env.process(telemetry(self.env, s, fl.start_after, fl.gating.telemetry_every,
-                                           lambda s=s: self.faults.devices[s].up,
-                                           lambda s=s: self._send(TELEMETRY, s, self.twin_node, {"state": self.gate.state}, -1)))
+            self._start_telemetry()
         self.mode = server_mode(fl.aggregation)
         self.server = self.env.process(self._server())
+
+    def _start_telemetry(self) -> None:
+        every = self.sc.fl.gating.telemetry_every
+        for s in self.sites:
+            self.env.process(telemetry(self.env, s, self.sc.fl.start_after, every, lambda s=s: self.faults.devices[s].up,
+                                       lambda s=s: self._send(TELEMETRY, s, self.twin_node, {"state": self.gate.state}, -1)))
 
     def _check_feasibility(self) -> None:
         """Say plainly when a site cannot even exchange the model (down, then the same size up) within a round
@@ -206,13 +213,15 @@ class World:
         reachable = [s for s in self.sites if self._reachable(s)]
         if self.gate is None or self.sc.fl.gating.at != "join":
             return reachable, reachable
-        eligible = []
+        if self._decided[0] != rnd:  # an edge twin decides once per round (asynchronous modes ask often)
+            self._decided = (rnd, {})
+        decided = self._decided[1]
         for site in reachable:
-            if self._gate(rnd, site):
-                eligible.append(site)
-            else:
-                self._gated.setdefault(site, self.env.now)
-        return reachable, eligible
+            if site not in decided:
+                decided[site] = self._gate(rnd, site)
+                if not decided[site]:
+                    self._gated[site] = self.env.now
+        return reachable, [s for s in reachable if decided[s]]
 
     def _gate(self, rnd: int, site: str) -> bool:
         join, flops = self.gate.decide(rnd, site, self.env.now)

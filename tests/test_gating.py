@@ -74,3 +74,14 @@ def test_gating_at_upload_sends_a_skip_notice_instead():
     up = t[t["kind"] == "update_up"]
     assert not set(zip(up["round"], up["src"])) & set(zip(notices["round"], notices["src"]))
     assert (r.rounds["selected"] == r.rounds["reachable"]).all()   # everyone trains, only some upload
+
+
+def test_asynchronous_rounds_ask_each_edge_twin_once_per_round():
+    r = simdt.run("default", overrides={**GATED, "fl.rounds": 6, "fl.round_every": 0, "fl.client_fraction": 0.5,
+                                        "fl.aggregation": {"mode": "fedbuff", "buffer": 2}})
+    edge = r.compute[r.compute["kind"] == "edge_twin"]
+    assert len(edge) and not edge.duplicated(["round", "node"]).any()
+    out = r.participation[r.participation["event"] == "gated_out"]
+    assert not out.duplicated(["round", "client"]).any()
+    invited = r.transfers[r.transfers["kind"] == "model_down"]
+    assert not set(zip(invited["round"], invited["dst"])) & set(zip(out["round"], out["client"]))

@@ -48,7 +48,7 @@ class EdgeTwins:
 
 def telemetry(env, site: str, start: float, every: float, up, send):
     """The site's state sync to the twin host every ``every`` seconds from ``start``, while its device is up
-    (``up()``); a sync still in flight when the next is due makes that one wait for the next period."""
+    (``up()``); a sync still in flight when the next is due (a slow or broken link) means that one is skipped."""
     yield env.timeout(max(0.0, start - env.now))
     transfer = None
     while True:
