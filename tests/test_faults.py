@@ -2,10 +2,8 @@
 client's round exactly once, and does what it says (crashes cut work short, outages pause rounds, DT methods
 fall back, partitions and blackouts cut sites off)."""
 import pytest
-import yaml
 
 import simdt
-from simdt import scenario as scn
 
 H = 3600.0
 BASE = {"sites.count": 4, "evaluation.period": "1d", "fl.methods": ["fedavg"], "fl.rounds": 10,
@@ -90,36 +88,6 @@ def test_each_fault_does_what_it_says(faulty):
         dark = rounds[rounds["t_start_s"].between(lo, hi, inclusive="left")]
         assert len(dark) >= 2 and (dark["reachable"] == 0).all() and (dark["participants"] == 0).all()
         assert (p.loc[p["event"] == "crash", "detail"].str.startswith("blackout")).sum() >= 4
-
-
-BAD = [
-    ("half a schedule", {"faults": {"server": [{"at": "1h"}]}}, "faults.server.0", "either at and duration"),
-    ("both forms", {"faults": {"twin_host": [{"at": "1h", "duration": "1h", "mtbf": "1d", "mttr": "1h"}]}},
-     "faults.twin_host.0", "either at and duration"),
-    ("duration unit", {"faults": {"blackout": [{"at": "1h", "duration": "2 hours"}]}}, "faults.blackout.0.duration",
-     "unknown duration unit"),
-    ("crash of an unknown device", {"faults": {"crash": [{"devices": ["abacus"], "mtbf": "1d", "mttr": "1h"}]}},
-     "faults.crash.0.devices", "unknown device 'abacus'"),
-    ("a device in two crash entries", {"faults": {"crash": [{"devices": ["raspberry_pi_4"], "mtbf": "1d", "mttr": "1h"},
-                                                             {"devices": ["raspberry_pi_4"], "mtbf": "2d", "mttr": "1h"}]}},
-     "faults.crash", "each device in at most one entry"),
-    ("partition of no site", {"faults": {"partition": [{"sites": ["site07"], "at": 0, "duration": "1h"}]}},
-     "faults.partition.0.sites", "no site 'site07'"),
-    ("partition of no link", {"faults": {"partition": [{"link": "vsat_c", "at": 0, "duration": "1h"}]}},
-     "faults.partition.0.link", "no link 'vsat_c'"),
-    ("partition of link and sites", {"faults": {"partition": [{"link": "backhaul", "sites": ["site00"], "at": 0,
-                                                                "duration": "1h"}]}}, "faults.partition.0", "either a link"),
-]
-
-
-@pytest.mark.parametrize("desc, data, field, fragment", BAD, ids=[b[0] for b in BAD])
-def test_bad_faults_name_file_line_and_field(tmp_path, desc, data, field, fragment):
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump({"name": "t", "sites": {"count": 4}, **data}, sort_keys=False))
-    with pytest.raises(scn.ScenarioError) as err:
-        scn.load(path)
-    assert err.value.line is not None and f"bad.yaml:{err.value.line}: {field}" in str(err.value), str(err.value)
-    assert fragment in str(err.value)
 
 
 def test_a_topology_link_can_be_partitioned():

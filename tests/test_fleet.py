@@ -1,6 +1,5 @@
 """Mixed fleets: group sizes, per-site draws and overrides reach the world's links and devices."""
 import numpy as np
-import pytest
 
 from simdt import scenario as scn
 from simdt.fleet import group_sizes, site_profiles
@@ -55,36 +54,3 @@ def test_the_world_builds_each_sites_own_link_and_device(tmp_path):
         link = world.network.links[f"{site}-access"]
         assert link.up_bps == profile.uplink.up and link.delay_s == profile.uplink.delay
         assert world.devices[site].name == profile.device
-
-
-BAD = [
-    ("shares not adding up", {"sites.fleet": [{"share": 0.5}, {"share": 0.4}]}, "sites", "shares must add up to 1"),
-    ("share and count mixed", {"sites.fleet": [{"share": 0.5}, {"count": 2}]}, "sites", "every group a share"),
-    ("counts not adding up", {"sites.fleet": [{"count": 3}]}, "sites", "counts must add up to sites.count (4)"),
-    ("unknown device", {"sites.fleet": [{"share": 1, "device": "abacus"}]}, "sites.fleet.0.device", "unknown device 'abacus'"),
-    ("unknown drawn device", {"sites.fleet": [{"share": 1, "draw": {"device": {"choice": ["abacus"]}}}]},
-     "sites.fleet.0.draw.device", "unknown device"),
-    ("drawn bandwidth unit", {"sites.fleet": [{"share": 1, "draw": {"up": {"uniform": ["1Mbs", "2Mbps"]}}}]},
-     "sites.fleet.0", "unknown bandwidth unit"),
-    ("two distributions", {"sites.fleet": [{"share": 1, "draw": {"up": {"uniform": [1, 2], "choice": [1]}}}]},
-     "sites.fleet.0.draw.up", "exactly one of"),
-    ("drawn mtbf without mttr", {"sites.fleet": [{"share": 1, "uplink": "factory_ethernet", "draw": {"mtbf": {"uniform": ["1h", "2h"]}}}]},
-     "sites.fleet.0.draw", "mtbf and mttr"),
-    ("override of no site", {"sites.overrides": {"site99": {"device": "jetson_nano"}}}, "sites.overrides.site99", "no site 'site99'"),
-    ("fleet uplink under a topology", {"network.topology": "rig_cluster", "sites.fleet": [{"share": 1, "uplink": "geo_vsat"}]},
-     "sites.fleet.0.uplink", "topology file"),
-]
-
-
-@pytest.mark.parametrize("desc, overrides, field, fragment", BAD, ids=[b[0] for b in BAD])
-def test_bad_fleets_name_file_line_and_field(tmp_path, desc, overrides, field, fragment):
-    import yaml
-
-    data = scn.apply_overrides({"name": "t", "sites": {"count": 4}}, overrides)
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    with pytest.raises(scn.ScenarioError) as err:
-        scn.load(path)
-    text = str(err.value)
-    assert text.startswith("bad.yaml:") or "bad.yaml:" in text
-    assert err.value.line is not None and f": {field}" in text and fragment in text, text
