@@ -101,8 +101,11 @@ def resolve_fleet(scenario, uplink_profile: LinkProfile, label: str, node, roots
         if links and topology:
             raise ScenarioError("the topology file gives the sites' links; draw only devices here", file=label,
                                 line=_line_of(node, ("sites", "fleet", i, "draw")), field=f"{where}.draw")
-        try:  # the drawn fields must make a valid link with the rest of the profile (e.g. mtbf needs mttr)
-            _with(profile or uplink_profile, {f: group.draw[f].numbers(f)[0] for f in links})
+        try:  # every value drawn must make a valid link with the rest of the profile (e.g. mtbf needs mttr)
+            first = {f: group.draw[f].numbers(f)[0] for f in links}
+            for f in links:
+                for value in group.draw[f].numbers(f):
+                    _with(profile or uplink_profile, {**first, f: value})
         except ValidationError as exc:
             err = _pydantic_error(exc, label, None)
             raise ScenarioError(err.message, file=label, line=_line_of(node, ("sites", "fleet", i, "draw")),

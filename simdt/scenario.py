@@ -193,6 +193,8 @@ class FleetGroup(SiteLink):
             if field == "device":
                 if draw.choice is None or not all(isinstance(d, str) for d in draw.choice):
                     raise ValueError("device: draw a device with choice: [name, ...]")
+            elif field == "loss" and draw.lognormal is not None:
+                raise ValueError("loss: draw a probability with uniform or choice")
             else:
                 draw.numbers(field)
         return self
@@ -248,7 +250,8 @@ class GatingSpec(Model):
     max_skip: int = Field(5, ge=0, le=100_000, description="rounds without a contribution after which a site takes part")
     edge_flops_per_window: float = Field(3e3, ge=0, le=1e15, description="FLOPs for the edge twin to predict one window, "
                                          "charged to the site's device per window compared")
-    telemetry_every: PositiveDuration = Field(600.0, description="period of the state sync from each site to the twin host")
+    telemetry_every: PositiveDuration = Field(600.0, ge=1.0, description="period of the state sync from each site to "
+                                              "the twin host (at least 1 s)")
     telemetry_values: int | None = Field(None, ge=1, le=10_000_000,
                                          description="float32 values per sync (default: one per feature)")
 
@@ -312,7 +315,7 @@ class Crash(Model):
     exponential up times and restart after exponential repairs; a crash loses the client's round."""
 
     devices: list[str] | None = Field(None, min_length=1, description="device names (simdt list devices)")
-    mtbf: PositiveDuration = Field(description="mean up time between crashes (exponential), e.g. '5d'")
+    mtbf: PositiveDuration = Field(ge=1.0, description="mean up time between crashes (exponential, at least 1 s), e.g. '5d'")
     mttr: PositiveDuration = Field(description="mean time to restart (exponential), e.g. '20min'")
 
 

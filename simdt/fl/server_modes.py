@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import simpy
 
-from simdt.fl.methods.base import Update
 from simdt.scenario import ScenarioError, _line_of
+
+if TYPE_CHECKING:  # validation (check_aggregation) should not import torch
+    from simdt.fl.methods.base import Update
 
 
 @dataclass
@@ -45,6 +48,8 @@ def staleness_weight(tau: int, exponent: float) -> float:
 
 def rebase(arrival: Arrival, current: dict, weight: float) -> Update:
     """Θ + w (Θ_k − Θ_base) for every tensor the client uploaded (FedBuff's weighted update on today's model)."""
+    from simdt.fl.methods.base import Update
+
     u = arrival.update
     tensors = {n: current[n] + weight * (t - arrival.base[n]) if n in arrival.base else t for n, t in u.tensors.items()}
     return Update(u.client, tensors, u.n_samples)
@@ -134,7 +139,7 @@ class Asynchronous:
             self.aggregate(w, rnd, buffer, version)
             yield from w.close_round(rnd, t_start, len(reachable), dispatched, buffer, version)
             busy -= {a.update.client for a in buffer}
-            version += bool(buffer)
+            version += bool(buffer)  # a new version: an aggregation that merged something
             buffer, dispatched, rnd, t_start = [], 0, rnd + 1, env.now
 
     def aggregate(self, w, rnd: int, buffer: list[Arrival], version: int) -> None:

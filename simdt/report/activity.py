@@ -11,7 +11,8 @@ _EVENTS = {"crash": "crashed", "gated_out": "gated out"}
 
 def intervals(results, method: str, sites: list[str], t_end: float) -> pd.DataFrame:
     """Rows (site, state, t0_s, t1_s) for one method, up to ``t_end``."""
-    c = results.compute[(results.compute["method"] == method) & results.compute["node"].isin(sites)]
+    c = results.compute[(results.compute["method"] == method) & results.compute["node"].isin(sites)
+                        & (results.compute["kind"] == "local_train")]  # not the edge twin's scoring
     t = results.transfers[results.transfers["method"] == method]
     parts = [pd.DataFrame({"site": c["node"], "state": "training", "t0_s": c["t_start_s"], "t1_s": c["t_end_s"]}),
              pd.DataFrame({"site": t["src"], "state": "sending", "t0_s": t["t_start_s"], "t1_s": t["t_end_s"]}),
