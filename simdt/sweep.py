@@ -24,6 +24,8 @@ import yaml
 from tqdm.auto import tqdm
 
 from simdt import scenario as scn
+from simdt.callable_module import make_callable
+from simdt import stats
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,9 @@ def execute(scenario_path: str, points: list[Point], runs_dir: Path, workers: in
                 bar.update()
 
 
-def combine(points: list[Point], runs_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per point and method (grid values, seed, run key, summary columns), and mean/std over seeds."""
+def combine(points: list[Point], runs_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One row per point and method (grid values, seed, run key, summary columns); statistics over seeds per point
+    and method; paired differences against FedAvg on the same seeds (``simdt.stats``)."""
     frames = []
     for p in points:
         s = pd.read_parquet(runs_dir / p.key / "summary.parquet")
@@ -146,13 +149,7 @@ def combine(points: list[Point], runs_dir: Path) -> tuple[pd.DataFrame, pd.DataF
         if table[f].isna().any() or not pd.api.types.is_numeric_dtype(table[f]):
             table[f] = table[f].map(lambda v: "null" if v is None or v != v else str(v))
     table = table[[*fields, "seed", "run", *[c for c in table if c not in (*fields, "seed", "run")]]]
-    numeric = [c for c in table.select_dtypes("number") if c not in (*fields, "seed")]
-    g = table.groupby([*fields, "method"], sort=False)
-    stats = g[numeric].agg(["mean", "std"])
-    stats.columns = [f"{a}_{b}" for a, b in stats.columns]
-    stats.insert(0, "seeds", g.size())
-    stats.insert(1, "reached_fraction", g["rounds_to_target"].apply(lambda s: s.notna().mean()))
-    return table, stats.reset_index()
+    return table, stats.over_seeds(table, fields), stats.paired(table, fields)
 
 
 def write_atomic(path: Path, write) -> None:
@@ -173,8 +170,12 @@ def sweep(scenario: str | Path, grid: dict[str, list], seeds: list[int], out: st
     write_atomic(out / "sweep.json", lambda p: p.write_text(json.dumps(spec, indent=2, default=str) + "\n"))
     with tqdm(desc="sweep", unit="run", total=0, disable=not progress) as bar:
         execute(path, points, out / "runs", workers, scheduler, bar)
-    table, stats = combine(points, out / "runs")
+    table, summary, diffs = combine(points, out / "runs")
     write_atomic(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
     write_atomic(out / "sweep.csv", lambda p: table.to_csv(p, index=False))
-    write_atomic(out / "sweep_summary.csv", lambda p: stats.to_csv(p, index=False))
+    write_atomic(out / "sweep_summary.csv", lambda p: summary.to_csv(p, index=False))
+    write_atomic(out / "sweep_paired.csv", lambda p: diffs.to_csv(p, index=False))
     return table
+
+
+make_callable(__name__, sweep)
