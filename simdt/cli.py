@@ -134,7 +134,8 @@ Rerun the same command to resume an interrupted sweep: finished runs are kept, t
 """
 
 EPILOG_PLAN = """examples:
-  simdt plan job_oil_rig_vsat --target balanced_accuracy=0.8 --deadline 3d --vary sites.uplink.up=100kbps..20Mbps
+  simdt plan job_oil_rig_vsat --target balanced_accuracy=0.8 --deadline 20s --vary sites.uplink.up=4kbps..1Mbps
+  simdt plan job_oil_rig_vsat --target balanced_accuracy=0.8 --deadline 20s --vary sites.uplink.up=8kbps,64kbps,256kbps,1Mbps
   simdt plan default --target f1=0.7 --deadline 2d --vary sites.uplink.mttr=1min..2h --seeds 3 --pass-fraction 0.67
 Bandwidth and MTBF: higher is better (finds the smallest that passes); delay, loss, MTTR: lower is better
 (finds the largest that passes); other numeric fields need --better.

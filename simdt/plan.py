@@ -5,7 +5,10 @@ The varied field has a "better" direction: more bandwidth or a longer MTBF is be
 loss or a longer MTTR is worse ("lower"). The answer is the passing end of the final bracket [pass, fail]:
 the smallest passing bandwidth, the largest passing delay. Points with positive ends are split geometrically
 (bandwidth spans decades), others arithmetically. A point passes when at least ``pass_fraction`` of the seeds
-reach the target within the deadline. Runs are stored and keyed as in a sweep, so a plan resumes too.
+reach the target within the deadline ("reached" as in the run summary: it holds for ``fl.target.hold``
+evaluations). Standard sizes (a list of values) are tried as they are, without bisection; a second varied field
+gives a pass/fail map over both fields' scan points. "Never reached" and "reached everywhere" are answers.
+Runs are stored and keyed as in a sweep, so a plan resumes too.
 """
 from __future__ import annotations
 

@@ -127,3 +127,13 @@ def test_sweep_report_plots_grid_values_in_order(small, tmp_path):
         for s in c.series:
             assert s.x == sorted(s.x) and s.x[0] == pytest.approx(0.5) and c.points() > 0
     assert page.render().index('class="cards headline"') < page.render().index("<figure")
+
+
+def test_python_api_verbs(run_dir):
+    from simdt.results import Results
+
+    for verb in (simdt.sweep, simdt.plan, simdt.report):
+        assert callable(verb)
+    assert simdt.sweep.parse_grid(["fl.rounds=1,2"]) == {"fl.rounds": [1, 2]}  # still the module too
+    text = repr(Results.load(run_dir))
+    assert text.startswith("<Results 'small' seed 3: 2 methods") and len(text) < 200
