@@ -15,6 +15,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +152,7 @@ class Planner:
         self.expected = 0
         self.runs = out / "runs"
         self.evaluations: list[dict] = []
+        self.pool = None  # one local worker pool for every stage of the plan (see ``plan``)
 
     def _point(self, method: str, values: tuple[float, ...], seed: int) -> sweep.Point:
         varied = {f: v for vary, v in zip(self.varies, values) for f in vary.fields()}
@@ -162,7 +165,7 @@ class Planner:
         points = {(m, v, s): self._point(m, v, s) for m, v in asks for s in self.seeds}
         # the bar's total is the whole plan's estimate; ``execute`` adds this batch to it
         self.bar.total = max(self.expected, self.bar.n + len(points)) - len({p.key for p in points.values()})
-        sweep.execute(self.path, list(points.values()), self.runs, self.workers, self.scheduler, self.bar)
+        sweep.execute(self.path, list(points.values()), self.runs, self.workers, self.scheduler, self.bar, self.pool)
         out = {}
         for m, v in asks:
             hours = [time_to_target(self.runs / points[m, v, s].key, *self.target, self.fl_start, self.hold) / 3600
@@ -226,7 +229,8 @@ def plan(scenario, vary: Vary | list[Vary], target: tuple[str, float], deadline_
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     planner = Planner(scenario, varies, target, deadline_s, seeds, out, base, pass_fraction, workers, scheduler, progress)
-    with planner.bar:
+    local = not scheduler and (workers or os.cpu_count() or 1) > 1
+    with planner.bar, sweep.local_pool(workers) if local else nullcontext() as planner.pool:
         table = planner.run(scan_points, tolerance)
     keys = ["method", "value_2"] if len(varies) > 1 else ["method"]
     scan = pd.DataFrame(planner.evaluations).sort_values([*keys, "value"], kind="stable")

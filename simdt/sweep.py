@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import shutil
+from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -104,10 +105,17 @@ def clean_partial(runs_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def local_pool(workers: int | None, tasks: int | None = None) -> ProcessPoolExecutor:
+    # spawn: a fresh interpreter per worker (forking a process that has started torch threads can hang)
+    n = workers or os.cpu_count() or 1
+    return ProcessPoolExecutor(min(n, tasks) if tasks else n, mp_context=get_context("spawn"))
+
+
 def execute(scenario_path: str, points: list[Point], runs_dir: Path, workers: int | None = None,
-            scheduler: str | None = None, bar: tqdm | None = None) -> None:
+            scheduler: str | None = None, bar: tqdm | None = None, pool: ProcessPoolExecutor | None = None) -> None:
     """Run the points whose folder is missing: in this process (one worker), a local process pool, or Dask.
-    ``bar`` (a tqdm bar or None) counts the points, done or skipped."""
+    ``bar`` (a tqdm bar or None) counts the points, done or skipped. ``pool``: a ``local_pool`` to reuse (a
+    plan calls this once per bisection step; starting workers costs more than a small run)."""
     runs_dir.mkdir(parents=True, exist_ok=True)
     clean_partial(runs_dir)
     todo = {p.key: p for p in points if not (runs_dir / p.key / "manifest.json").is_file()}
@@ -129,9 +137,8 @@ def execute(scenario_path: str, points: list[Point], runs_dir: Path, workers: in
             run_point(*a)
             bar.update()
     else:
-        # spawn: a fresh interpreter per worker (forking a process that has started torch threads can hang)
-        with ProcessPoolExecutor(min(workers or os.cpu_count(), len(args)), mp_context=get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(run_point, *a) for a in args]):
+        with nullcontext(pool) if pool else local_pool(workers, len(args)) as running:
+            for future in as_completed([running.submit(run_point, *a) for a in args]):
                 future.result()
                 bar.update()
 
