@@ -168,7 +168,7 @@ def cmd_sweep(args) -> int:
     out = _out_dir(args, "sweep", args.scenario, base)
     table = sweep(args.scenario, grid, _seeds(args.scenario, base, args.seeds), out, base=base, workers=args.workers,
                   scheduler=args.scheduler, progress=not args.quiet)
-    print(f"{len(table)} rows ({table['run'].nunique()} runs) in {out / 'sweep.csv'}; mean/std over seeds in {out / 'sweep_summary.csv'}")
+    print(f"{len(table)} rows ({table['run'].nunique()} runs) in {out / 'sweep.csv'}; means and 95 % CIs over seeds in {out / 'sweep_summary.csv'}")
     return 0
 
 
@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run a scenario over a grid of field values and seeds (local processes or Dask)",
                        description="Run every combination of --grid values x seeds; each run is stored under "
                                    "OUT/runs/<hash of its resolved config>, so reruns resume; writes sweep.csv/.parquet "
-                                   "(one row per run and method) and sweep_summary.csv (mean and std over seeds).",
+                                   "(one row per run and method) and sweep_summary.csv (means and 95 % CIs over seeds), sweep_paired.csv (paired differences against FedAvg).",
                        epilog=EPILOG_SWEEP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", help="scenario YAML file or a name in scenarios/")
     p.add_argument("--grid", action="append", required=True, metavar="FIELD=V1,V2",

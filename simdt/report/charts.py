@@ -18,7 +18,7 @@ METHOD_COLOURS = {"fedavg": "#1f77b4", "fedprox": "#ff7f0e", "dtml": "#2ca02c", 
                   "cwa": "#8c564b", "dtkd": "#e377c2"}
 EXTRA_COLOURS = ("#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173")
 PART_COLOURS = {  # traffic directions and categories, client states
-    "up": "#4c78a8", "down": "#f58518", "model download": "#4c78a8", "update upload": "#f58518",
+    "up": "#f58518", "down": "#4c78a8", "model download": "#4c78a8", "update upload": "#f58518",  # down ~ downloads
     "twin sync": "#54a24b", "control": "#b279a2", "headers/handshake": "#9d755d", "retransmission": "#e45756",
     "offline": "#e45756", "training": "#54a24b", "sending": "#4c78a8", "receiving": "#f58518", "waiting": "#ffffff",
     "pass": "#54a24b", "fail": "#e45756",
