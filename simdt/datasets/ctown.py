@@ -26,9 +26,12 @@ Attack kinds (one per episode of ``episode_hours``, labelled ATT_FLAG = 1 for ev
 After an episode the PLCs resume their logic from whatever state the attack left.
 
 Non-physical results are rejected: an EPANET warning (negative pressure at a junction with demand, unbalanced or
-disconnected system, pumps or valves that cannot deliver) or error, or a tank outside its bounds. The segment
-from a rejected episode's start to the next episode is simulated again with a new draw of that episode's attack,
-up to ``max_tries`` draws, then without attack; ``Twin.rejected`` counts the rejected draws.
+disconnected system, pumps or valves that cannot deliver) or error, or a tank outside its bounds. Each physical
+attack starts a new EPANET session from the state reached (tank levels, commanded statuses), so a rejected draw
+costs only the segment from its start to the next physical episode, simulated again with a new draw of that
+episode's attack, up to ``max_tries`` draws, then without attack; ``Twin.rejected`` counts the rejected draws.
+(A restarted session's solution differs from an uninterrupted one within EPANET's convergence tolerance,
+~1e-3 m or L/s, which can shift a later pump switch by a hydraulic step.)
 
 Results are cached on disk (``cache_dir``), keyed by the SHA-256 of the INP's bytes and every generation
 parameter, as Parquet (signals, episodes) plus a JSON note, written atomically: a cached twin costs no EPANET run
@@ -50,6 +53,7 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.signal import lfilter
 
 from simdt.atomic import atomic_folder
 
@@ -316,12 +320,15 @@ class _Hydraulics:
 
     def run(self, timings: list[tuple[int, int]], rng) -> Twin:
         """Episodes at these times with drawn attacks; a rejected draw is drawn again (see the module doc)."""
-        truth, state, episodes, rejected = [], self.initial, [], 0
-        bounds = [0, *(s for s, _ in timings), self.hours]
+        draws = [[_draw_attack(*timing, self.params, self.controls, rng) for _ in range(self.params.max_tries)]
+                 for timing in timings]
+        # a sensor attack cannot be rejected: only a physical one starts a segment (a new EPANET session)
+        episodes = [d[0] for d in draws if d[0].kind not in PHYSICAL]
+        physical = [d for d in draws if d[0].kind in PHYSICAL]
+        truth, state, rejected = [], self.initial, 0
+        bounds = [0, *(d[0].start for d in physical), self.hours]
         for i in range(len(bounds) - 1):
-            draws = [] if i == 0 else [_draw_attack(*timings[i - 1], self.params, self.controls, rng)
-                                       for _ in range(self.params.max_tries)]
-            for episode in [*draws, None]:
+            for episode in [*(physical[i - 1] if i else []), None]:
                 try:
                     rows, state, resolved = self._segment(bounds[i], bounds[i + 1], state, episode)
                     break
@@ -331,7 +338,7 @@ class _Hydraulics:
                     rejected += 1
             truth.append(rows)
             episodes += [resolved] if resolved else []
-        return self._observe(np.concatenate(truth), episodes, rejected)
+        return self._observe(np.concatenate(truth), sorted(episodes, key=lambda e: e.start), rejected)
 
     def run_fixed(self, episodes: list[Episode]) -> Twin:
         episodes = sorted(episodes, key=lambda e: e.start)
@@ -351,15 +358,16 @@ class _Hydraulics:
         for a, b in zip(episodes, episodes[1:]):
             if b.start < a.stop:
                 raise ValueError(f"episodes overlap: {a} and {b}")
-        truth, state, resolved = [], self.initial, []
-        bounds = [0, *(e.start for e in episodes), self.hours]
+        physical = [e for e in episodes if e.kind in PHYSICAL]
+        truth, state, resolved = [], self.initial, [e for e in episodes if e.kind not in PHYSICAL]
+        bounds = [0, *(e.start for e in physical), self.hours]
         for i in range(len(bounds) - 1):
-            rows, state, e = self._segment(bounds[i], bounds[i + 1], state, episodes[i - 1] if i else None)
+            rows, state, e = self._segment(bounds[i], bounds[i + 1], state, physical[i - 1] if i else None)
             truth.append(rows)
             resolved += [e] if e else []
-        return self._observe(np.concatenate(truth), resolved, 0)
+        return self._observe(np.concatenate(truth), sorted(resolved, key=lambda e: e.start), 0)
 
-    # -- one segment: hours [a, b) of the record, at most one episode (starting at a)
+    # -- one segment: hours [a, b) of the record, at most one physical episode (starting at a)
 
     def _segment(self, a: int, b: int, state, episode: Episode | None):
         first, last = (a + self.warmup if a else 0), b + self.warmup  # the warm-up runs with the first segment
@@ -474,12 +482,10 @@ def _quiet(logger: str):
 
 
 def _ar1(n: int, rng, std: float) -> np.ndarray:
-    e = np.empty(n)
+    """Stationary AR(1) with lag-1 correlation DEMAND_AR and standard deviation ``std``."""
     shocks = rng.standard_normal(n) * std * np.sqrt(1 - DEMAND_AR**2)
-    e[0] = rng.standard_normal() * std
-    for i in range(1, n):
-        e[i] = DEMAND_AR * e[i - 1] + shocks[i]
-    return e
+    shocks[0] /= np.sqrt(1 - DEMAND_AR**2)  # the first value from the stationary distribution
+    return lfilter([1.0], [1.0, -DEMAND_AR], shocks)
 
 
 # ----------------------------------------------------------------------------------------------------------- cache
