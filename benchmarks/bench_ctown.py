@@ -1,8 +1,8 @@
 """The C-Town physics twin against the replay twin, on BATADAL: generation cost, twin-vs-real gap, transfer.
 
-Run: ``python -m benchmarks.bench_ctown [--quick]`` from the repository root (reads ../shared/datasets/batadal;
-quick: 2 seeds). For each seed, D_twin as the BATADAL scenario builds it (``twin_data.windows`` = 2,000 hours,
-``anomaly_fraction`` = 0.12): the physics twin (``simdt/datasets/ctown.py``) simulated cold into a fresh cache
+Run: ``python -m benchmarks.bench_ctown [--quick] [--hours N]`` from the repository root (reads
+../shared/datasets/batadal; quick: 2 seeds). For each seed, D_twin as the BATADAL scenario builds it
+(``twin_data.windows`` = 2,000 hours unless ``--hours``, ``anomaly_fraction`` = 0.12): the physics twin (``simdt/datasets/ctown.py``) simulated cold into a fresh cache
 folder, then read again from it; the replay twin (dataset03 with ``inject_attacks``, 2,000 hours sampled).
 - gap: squared MMD and sliced Wasserstein (``simdt/twins/gap.py``) between D_twin and all 4,177 hours of the fully
   labelled dataset04, both standardised with the pooled mean and std of the two sets (so a signal constant in
@@ -38,7 +38,7 @@ from simdt.twins.gap import mmd, sliced_wasserstein  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "batadal"
 RESULTS = Path(__file__).resolve().parent / "results" / "ctown.json"
-HOURS, FRACTION = 2000, 0.12
+FRACTION = 0.12
 COLUMNS = list(ctown.COLUMNS)
 
 
@@ -66,21 +66,21 @@ def transfer(X, y, X_real, y_real) -> dict:
             "pca_auc": roc_auc_score(y_real, error)}
 
 
-def twins(seed: int, cache: Path) -> tuple[dict, dict]:
+def twins(seed: int, hours: int, cache: Path) -> tuple[dict, dict]:
     """(physics, replay): each a dict with the raw frame, labels, temporal features, and the physics costs."""
     params = ctown.CtownParams(cache_dir=cache)
     start = time.perf_counter()
-    twin = ctown.generate(params, DATA / "CTOWN.INP", HOURS, FRACTION, seed)
+    twin = ctown.generate(params, DATA / "CTOWN.INP", hours, FRACTION, seed)
     cold = time.perf_counter() - start
     start = time.perf_counter()
-    ctown.generate(params, DATA / "CTOWN.INP", HOURS, FRACTION, seed)
+    ctown.generate(params, DATA / "CTOWN.INP", hours, FRACTION, seed)
     cached = time.perf_counter() - start
     physics = {"frame": twin.frame, "y": twin.frame["ATT_FLAG"].to_numpy(), "temporal": temporal(twin.frame),
                "cold_s": cold, "cached_s": cached, "episodes": len(twin.episodes), "rejected": twin.rejected,
                "kinds": twin.episodes["kind"].value_counts().to_dict()}
     year = read_csv(DATA / "BATADAL_dataset03.csv")[COLUMNS]
     y = inject_attacks(year, FRACTION, np.random.default_rng(seed))
-    keep = np.sort(np.random.default_rng(10_000 + seed).choice(len(year), HOURS, replace=False))
+    keep = np.sort(np.random.default_rng(10_000 + seed).choice(len(year), min(hours, len(year)), replace=False))
     replay = {"frame": year.iloc[keep], "y": y[keep], "temporal": temporal(year).iloc[keep]}
     return physics, replay
 
@@ -91,7 +91,7 @@ def ci(values) -> dict:
     return {"mean": float(v.mean()), "ci95": float(half), "values": [float(x) for x in v]}
 
 
-def run(quick: bool = False) -> dict:
+def run(quick: bool = False, hours: int = 2000) -> dict:
     if not (DATA / REAL).is_file() or not (DATA / "CTOWN.INP").is_file():
         print("skipped: no BATADAL data at ../shared/datasets/batadal")
         return {"skipped": "no BATADAL data"}
@@ -102,7 +102,7 @@ def run(quick: bool = False) -> dict:
     rows = {"physics": [], "replay": []}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
-            for name, twin in zip(rows, twins(seed, Path(tmp) / f"seed{seed}")):
+            for name, twin in zip(rows, twins(seed, hours, Path(tmp) / f"seed{seed}")):
                 X, X_real = standardise(twin["frame"][COLUMNS].to_numpy(), real[COLUMNS].to_numpy())
                 row = {"mmd2": mmd(X, X_real), "swd": sliced_wasserstein(X, X_real)}
                 hourly = transfer(twin["frame"][COLUMNS].to_numpy(), twin["y"], real[COLUMNS].to_numpy(), y_real)
@@ -111,7 +111,7 @@ def run(quick: bool = False) -> dict:
                 row |= {k: twin[k] for k in ("cold_s", "cached_s", "episodes", "rejected", "kinds") if k in twin}
                 rows[name].append(row)
     metrics = ["mmd2", "swd", "hourly_logistic_auc", "hourly_pca_auc", "temporal_logistic_auc", "temporal_pca_auc"]
-    result = {"setup": {"hours": HOURS, "anomaly_fraction": FRACTION, "seeds": list(seeds)},
+    result = {"setup": {"hours": hours, "anomaly_fraction": FRACTION, "seeds": list(seeds)},
               "twins": {name: {m: ci([r[m] for r in rs]) for m in metrics} for name, rs in rows.items()},
               "physics_cost": {m: ci([r[m] for r in rows["physics"]]) for m in ("cold_s", "cached_s", "episodes",
                                                                                  "rejected")},
@@ -120,16 +120,19 @@ def run(quick: bool = False) -> dict:
     for name, summary in result["twins"].items():
         print(f"{name:<9}" + "".join(f"{summary[m]['mean']:>15.4f} ± {summary[m]['ci95']:<6.4f}" for m in metrics))
     cost = result["physics_cost"]
-    print(f"physics twin, {HOURS} h: cold {cost['cold_s']['mean']:.2f} s, cached {cost['cached_s']['mean']:.3f} s, "
+    print(f"physics twin, {hours} h: cold {cost['cold_s']['mean']:.2f} s, cached {cost['cached_s']['mean']:.3f} s, "
           f"{cost['episodes']['mean']:.1f} episodes, {cost['rejected']['mean']:.1f} draws rejected per twin")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".tmp")
+    out = RESULTS if hours == 2000 else RESULTS.with_name(f"ctown-{hours}h.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(RESULTS)  # atomic
+    tmp.replace(out)  # atomic
     return result
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="2 seeds")
-    run(ap.parse_args().quick)
+    ap.add_argument("--hours", type=int, default=2000, help="hours of D_twin (default: the scenario's 2,000)")
+    args = ap.parse_args()
+    run(args.quick, args.hours)

@@ -56,9 +56,9 @@ def test_bad_or_missing_files_are_one_line_errors(tmp_path):
         (tmp_path / name).write_text("DATETIME,ATT_FLAG\n")
     with pytest.raises(scn.ScenarioError, match="SHA-256 differs"):
         resolve(tmp_path)
-    with pytest.raises(scn.ScenarioError, match=r"data: no .*elsewhere.INP in"):
+    with pytest.raises(scn.ScenarioError, match=r"data: no .*elsewhere.INP \(data.ctown.inp\)"):
         scn.resolve({"name": "t", "data": {"source": "batadal", "path": str(tmp_path), "verify": False,
-                                           "ctown": {"inp": str(tmp_path / "elsewhere.INP")}}})
+                                           "ctown": {"inp": str(tmp_path / "nets" / "elsewhere.INP")}}})
 
 
 def test_splits(data):

@@ -94,9 +94,12 @@ class BatadalParams(SourceParams):
     def _files_present_and_intact(self):
         twin = [self.inp] if self.twin == "physics" else [self.folder / TWIN_RUNS[r] for r in self.twin_runs]
         needed = [self.folder / REAL, *twin]
-        missing = [f.name if f.parent == self.folder else str(f) for f in needed if not f.is_file()]
+        missing = [f for f in needed if not f.is_file()]
         if missing:
-            raise ValueError(f"no {', '.join(missing)} in {self.folder}: download BATADAL from {DOWNLOAD} "
+            inside = [f.name for f in missing if f.parent == self.folder]
+            where = [f"{', '.join(inside)} in {self.folder}"] if inside else []
+            where += [f"{f} (data.ctown.inp)" for f in missing if f.parent != self.folder]
+            raise ValueError(f"no {'; no '.join(where)}: download BATADAL from {DOWNLOAD} "
                              f"and give its folder as data.path (e.g. --set data.path=DIR)")
         bad = [f.name for f in needed if self.verify and f.name in SHA256 and sha256(f) != SHA256[f.name]]
         if bad:
