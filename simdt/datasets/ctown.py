@@ -46,7 +46,7 @@ import logging
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Literal, Sequence
 
@@ -464,7 +464,7 @@ class _Hydraulics:
         frame = pd.DataFrame(observed, columns=list(COLUMNS),
                              index=pd.date_range(START, periods=len(truth), freq="h", name="DATETIME"))
         frame["ATT_FLAG"] = y
-        table = pd.DataFrame([asdict(e) for e in episodes], columns=[f.name for f in Episode.__dataclass_fields__.values()])
+        table = pd.DataFrame([asdict(e) for e in episodes], columns=[f.name for f in fields(Episode)])
         return Twin(frame, table, rejected)
 
 
