@@ -12,12 +12,12 @@ from pathlib import Path
 import yaml
 
 from simdt import scenario as scn
-from simdt.units import format_duration
 
 EPILOG_RUN = """examples:
   simdt run                                   # the default scenario (scenarios/default.yaml)
   simdt run scenarios/default.yaml --seed 7
   simdt run default --set fl.rounds=10 --set sites.uplink.up=2Mbps --out runs/slow-uplink
+  simdt run default --seeds 5 --tariff 'per_gb=9.5 USD,per_month=25 USD'   # means, 95 % CIs, report
 """
 
 
@@ -31,36 +31,19 @@ def _parse_set(items: list[str]) -> dict:
     return out
 
 
-def _summary_table(summary) -> str:
-    cols = [("method", "method", "{}"), ("rounds_to_target", "rounds to target", "{:.0f}"),
-            ("hours_to_target", "sim time to target", "hours"), ("wire_MB_to_target", "MB to target", "{:.3f}"),
-            ("final_accuracy", "acc", "{:.3f}"), ("final_balanced_accuracy", "bal acc", "{:.3f}"),
-            ("final_precision", "prec", "{:.3f}"), ("final_recall", "recall", "{:.3f}"), ("final_f1", "F1", "{:.3f}"),
-            ("final_fpr", "FPR", "{:.3f}"), ("final_roc_auc", "AUC", "{:.3f}"), ("wire_MB", "MB total", "{:.3f}")]
-
-    def fmt(key, value, pattern):
-        if isinstance(value, float) and math.isnan(value):
-            return "not reached" if key.endswith("_to_target") else "n/a"
-        if pattern == "hours":
-            return format_duration(value * 3600)
-        return pattern.format(value)
-
-    rows = [[title for _, title, _ in cols]]
-    for _, r in summary.iterrows():
-        rows.append([fmt(key, r[key], pat) for key, _, pat in cols])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
-    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def cmd_run(args) -> int:
+    from simdt.report import cost, fmt
+    from simdt.report.headline import method_table
     from simdt.runner import run
 
     overrides = _parse_set(args.set)
     resolved = scn.load(args.scenario, {**overrides, **({"seed": args.seed} if args.seed is not None else {})})
     sc = resolved.scenario
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    if args.tariff:
+        cost.parse_tariff(args.tariff)  # a bad tariff fails before anything runs
+    if args.seeds > 1:
+        return _run_seeds(args, overrides, sc, out)
     started = time.perf_counter()
     results = run(resolved, progress=not args.quiet)
     wall = time.perf_counter() - started
@@ -68,10 +51,40 @@ def cmd_run(args) -> int:
     run_dir = results.save(out)
     target = sc.fl.target
     print(f"{sc.name}: {sc.sites.count} sites, {sc.fl.rounds} rounds, target {target.metric} >= {target.value:g}, seed {sc.seed}")
-    print(_summary_table(results.summary))
+    print(fmt.text_table(method_table(results.summary, target.metric, cost.tariff_of(sc.model_dump(mode="json").get("cost"), args.tariff))))
     gap = results.manifest["twin_gap"]
     print(f"twin-vs-real gap (D_twin vs held-out real features): MMD^2 {gap['mmd']:.4f}, sliced Wasserstein {gap['swd']:.3f}")
     print(f"\nwall time {wall:.1f} s; results in {run_dir}")
+    if args.tariff:
+        from simdt.report import write_report
+
+        print(f"report {write_report(run_dir, run_dir / 'report', tariff=args.tariff)}")
+    return 0
+
+
+def _run_seeds(args, overrides: dict, sc, out: Path) -> int:
+    """``run --seeds N``: the scenario at N consecutive seeds (a sweep without a grid), then means with 95 % CIs
+    and paired differences against FedAvg."""
+    import pandas as pd
+
+    from simdt.report import cost, fmt, write_report
+    from simdt.report.headline import method_table, paired_table
+    from simdt.sweep import sweep
+
+    seeds = list(range(sc.seed, sc.seed + args.seeds))
+    started = time.perf_counter()
+    sweep(args.scenario, {}, seeds, out, base=overrides, workers=args.workers, progress=not args.quiet)
+    summary = pd.read_csv(out / "sweep_summary.csv")
+    target = sc.fl.target
+    print(f"{sc.name}: {sc.sites.count} sites, {sc.fl.rounds} rounds, target {target.metric} >= {target.value:g}, "
+          f"seeds {seeds[0]}..{seeds[-1]}: mean ± 95 % CI (unreached seeds count as the whole run)")
+    tariff = cost.tariff_of(sc.model_dump(mode="json").get("cost"), args.tariff)
+    print(fmt.text_table(method_table(summary, target.metric, tariff, seeds=True)))
+    paired = pd.read_csv(out / "sweep_paired.csv")
+    if not paired.empty:
+        print(f"\npaired differences against {paired['baseline'].iloc[0]} (same seeds):")
+        print(fmt.text_table(paired_table(paired, target.metric)))
+    print(f"\nwall time {time.perf_counter() - started:.1f} s; runs in {out}; report {write_report(out, out / 'report', tariff=args.tariff)}")
     return 0
 
 
@@ -127,7 +140,8 @@ Rerun the same command to resume an interrupted sweep: finished runs are kept, t
 """
 
 EPILOG_PLAN = """examples:
-  simdt plan job_oil_rig_vsat --target balanced_accuracy=0.8 --deadline 3d --vary sites.uplink.up=100kbps..20Mbps
+  simdt plan job_oil_rig_vsat --target balanced_accuracy=0.8 --deadline 20s --vary sites.uplink.up=4kbps..1Mbps
+  simdt plan job_oil_rig_vsat --target balanced_accuracy=0.8 --deadline 20s --vary sites.uplink.up=8kbps,64kbps,256kbps,1Mbps
   simdt plan default --target f1=0.7 --deadline 2d --vary sites.uplink.mttr=1min..2h --seeds 3 --pass-fraction 0.67
 Bandwidth and MTBF: higher is better (finds the smallest that passes); delay, loss, MTTR: lower is better
 (finds the largest that passes); other numeric fields need --better.
@@ -149,7 +163,7 @@ def _out_dir(args, kind: str, scenario: str, base: dict) -> Path:
 def cmd_report(args) -> int:
     from simdt.report import write_report
 
-    print(f"report written to {write_report(args.folder, args.out)}")
+    print(f"report written to {write_report(args.folder, args.out, tariff=args.tariff)}")
     return 0
 
 
@@ -160,27 +174,30 @@ def cmd_sweep(args) -> int:
     out = _out_dir(args, "sweep", args.scenario, base)
     table = sweep(args.scenario, grid, _seeds(args.scenario, base, args.seeds), out, base=base, workers=args.workers,
                   scheduler=args.scheduler, progress=not args.quiet)
-    print(f"{len(table)} rows ({table['run'].nunique()} runs) in {out / 'sweep.csv'}; mean/std over seeds in {out / 'sweep_summary.csv'}")
+    print(f"{len(table)} rows ({table['run'].nunique()} runs) in {out / 'sweep.csv'}; means and 95 % CIs over seeds in {out / 'sweep_summary.csv'}")
     return 0
 
 
 def cmd_plan(args) -> int:
     from simdt import units
     from simdt.plan import parse_target, parse_vary, plan
-    from simdt.report import write_report
+    from simdt.report import fmt, write_report
+    from simdt.report.headline import plan_sentence
 
     base = _parse_set(args.set)
-    vary, target = parse_vary(args.vary, args.better), parse_target(args.target)
+    target = parse_target(args.target)
+    varies = [parse_vary(text, args.better if i == 0 else None) for i, text in enumerate(args.vary)]
     try:
         deadline = units.duration_s(args.deadline)
     except units.UnitError as exc:
         raise scn.ScenarioError(str(exc), field="--deadline") from None
     out = _out_dir(args, "plan", args.scenario, base)
-    table = plan(args.scenario, vary, target, deadline, out, seeds=_seeds(args.scenario, base, args.seeds), base=base,
+    table = plan(args.scenario, varies, target, deadline, out, seeds=_seeds(args.scenario, base, args.seeds), base=base,
                  pass_fraction=args.pass_fraction, scan_points=args.scan, tolerance=args.tolerance,
                  workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
-    for r in table.itertuples():
-        print(f"{r.method}: {r.status}; threshold {r.threshold:g} {r.unit} (fails at {r.fail_bound:g})")
+    for r in table.to_dict("records"):
+        where = f" at {varies[1].field} = {fmt.value_of(varies[1].unit)(r['value_2'])}" if "value_2" in r else ""
+        print(f"{r['method']}{where}: {plan_sentence(r, varies[0].unit, varies[0].better)}")
     print(f"plan in {out / 'plan.csv'}; report {write_report(out, out / 'report')}")
     return 0
 
@@ -205,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a scenario field, e.g. fl.rounds=10 (repeatable)")
     p.add_argument("--out", help="run folder (default: runs/NAME-TIMESTAMP)")
+    p.add_argument("--seeds", type=int, default=1, metavar="N",
+                   help="run N consecutive seeds from the scenario's (or --seed): means with 95 %% CIs, paired "
+                        "differences against FedAvg, and a report (default 1)")
+    p.add_argument("--workers", type=int, help="with --seeds: local worker processes (default: one per core)")
+    p.add_argument("--tariff", metavar="per_gb=AMOUNT,per_month=AMOUNT",
+                   help="traffic tariff for the report, e.g. 'per_gb=9.5 USD,per_month=25 USD' (before the scenario's cost)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
@@ -226,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG_REPORT, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder", help="run, sweep or plan folder")
     p.add_argument("--out", help="report folder (default: reports/FOLDER-NAME)")
+    p.add_argument("--tariff", metavar="per_gb=AMOUNT,per_month=AMOUNT",
+                   help="traffic tariff, e.g. 'per_gb=9.5 USD,per_month=25 USD' (before the scenario's cost section)")
     p.set_defaults(func=cmd_report)
 
     def parallel(p):
@@ -238,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run a scenario over a grid of field values and seeds (local processes or Dask)",
                        description="Run every combination of --grid values x seeds; each run is stored under "
                                    "OUT/runs/<hash of its resolved config>, so reruns resume; writes sweep.csv/.parquet "
-                                   "(one row per run and method) and sweep_summary.csv (mean and std over seeds).",
+                                   "(one row per run and method) and sweep_summary.csv (means and 95 % CIs over seeds), sweep_paired.csv (paired differences against FedAvg).",
                        epilog=EPILOG_SWEEP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", help="scenario YAML file or a name in scenarios/")
     p.add_argument("--grid", action="append", required=True, metavar="FIELD=V1,V2",
@@ -255,9 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario YAML file or a name in scenarios/")
     p.add_argument("--target", required=True, metavar="METRIC=VALUE", help="e.g. balanced_accuracy=0.8 (reached when >= VALUE)")
     p.add_argument("--deadline", required=True, metavar="DURATION", help="simulated time since FL start, e.g. 2d")
-    p.add_argument("--vary", required=True, metavar="FIELD=LO..HI",
-                   help="e.g. sites.uplink.up=100kbps..20Mbps, uplink.bandwidth=1Mbps..50Mbps (both directions), sites.uplink.mttr=1min..2h")
-    p.add_argument("--better", choices=["higher", "lower"], help="which direction of the field is better (default: from its name)")
+    p.add_argument("--vary", required=True, action="append", metavar="FIELD=LO..HI|V1,V2,...",
+                   help="e.g. sites.uplink.up=100kbps..20Mbps, uplink.bandwidth=1Mbps..50Mbps (both directions), "
+                        "sites.uplink.mttr=1min..2h; a list (sites.uplink.up=256kbps,512kbps,1Mbps) tries only those "
+                        "values (standard plan sizes); given twice: a pass/fail map over both fields")
+    p.add_argument("--better", choices=["higher", "lower"], help="which direction of the first --vary field is better (default: from its name)")
     p.add_argument("--pass-fraction", type=float, default=1.0, help="fraction of seeds that must pass (default 1)")
     p.add_argument("--scan", type=int, default=5, help="points in the coarse scan (default 5)")
     p.add_argument("--tolerance", type=float, default=0.05, help="relative bracket width to stop bisecting (default 0.05)")

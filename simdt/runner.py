@@ -77,7 +77,8 @@ def _run(scenario, seed, overrides, progress) -> Results:
         "twin_gap": gap,
         "versions": package_versions(),
     }
-    results = Results.from_log(log, manifest, sc.fl.target.metric, sc.fl.target.value, sc.fl.start_after)
+    results = Results.from_log(log, manifest, sc.fl.target.metric, sc.fl.target.value, sc.fl.start_after,
+                               sc.fl.target.hold, sc.evaluation.final_rounds, sc.sites.count)
     results.summary["twin_mmd"] = gap["mmd"]
     results.summary["twin_swd"] = gap["swd"]
     return results

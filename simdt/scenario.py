@@ -407,6 +407,8 @@ class NetworkSpec(Model):
 class TargetSpec(Model):
     metric: Literal["accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc"] = "balanced_accuracy"
     value: float = Field(0.8, gt=0, le=1)
+    hold: int = Field(3, ge=1, le=1_000, description="evaluations in a row the metric must stay at or above the "
+                      "target for it to count as reached (all of a shorter run)")
 
 
 class MethodRef(Model):
@@ -451,6 +453,7 @@ class TwinDataSpec(Model):
 
 class EvaluationSpec(Model):
     period: PositiveDuration = Field(2 * 86400.0, description="held-out recording per site, never trained on")
+    final_rounds: int = Field(5, ge=1, le=100_000, description="'final' metrics are the mean of this many last rounds")
 
 
 class DataSpec(Model):
@@ -467,6 +470,33 @@ def _data_spec(value: Any) -> Any:
     return value
 
 
+class CostSpec(Model):
+    """A traffic tariff: what a site pays per GB on the wire (10^9 B, up + down) and per month regardless.
+    Written with a currency code, ``{per_gb: 9.5 USD, per_month: 25 USD}``; all amounts in one currency."""
+
+    per_gb: float = Field(0.0, ge=0)
+    per_month: float = Field(0.0, ge=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _amounts(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data, found = dict(data), {data["currency"]} if "currency" in data else set()
+        for key in ("per_gb", "per_month"):
+            if key in data:
+                try:
+                    data[key], code = units.money(data[key])
+                except units.UnitError as exc:
+                    raise ValueError(f"{key}: {exc}") from None
+                found |= {code} - {None}
+        if len(found) != 1:
+            raise ValueError("name one currency, e.g. per_gb: 9.5 USD" if not found else
+                             f"amounts in more than one currency: {', '.join(sorted(found))}")
+        return {**data, "currency": found.pop()}
+
+
 class Scenario(Model):
     name: str
     description: str = ""
@@ -480,6 +510,7 @@ class Scenario(Model):
     evaluation: EvaluationSpec = EvaluationSpec()
     data: Annotated[DataSpec, BeforeValidator(_data_spec)] = DataSpec()
     faults: FaultsSpec = FaultsSpec()
+    cost: CostSpec | None = Field(None, description="traffic tariff, turns wire bytes into money per site per month")
 
     @model_validator(mode="after")
     def _enough_clients(self):

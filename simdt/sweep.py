@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import shutil
+from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -24,6 +25,8 @@ import yaml
 from tqdm.auto import tqdm
 
 from simdt import scenario as scn
+from simdt.callable_module import make_callable
+from simdt import stats
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,17 @@ def clean_partial(runs_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def local_pool(workers: int | None, tasks: int | None = None) -> ProcessPoolExecutor:
+    # spawn: a fresh interpreter per worker (forking a process that has started torch threads can hang)
+    n = workers or os.cpu_count() or 1
+    return ProcessPoolExecutor(min(n, tasks) if tasks else n, mp_context=get_context("spawn"))
+
+
 def execute(scenario_path: str, points: list[Point], runs_dir: Path, workers: int | None = None,
-            scheduler: str | None = None, bar: tqdm | None = None) -> None:
+            scheduler: str | None = None, bar: tqdm | None = None, pool: ProcessPoolExecutor | None = None) -> None:
     """Run the points whose folder is missing: in this process (one worker), a local process pool, or Dask.
-    ``bar`` (a tqdm bar or None) counts the points, done or skipped."""
+    ``bar`` (a tqdm bar or None) counts the points, done or skipped. ``pool``: a ``local_pool`` to reuse (a
+    plan calls this once per bisection step; starting workers costs more than a small run)."""
     runs_dir.mkdir(parents=True, exist_ok=True)
     clean_partial(runs_dir)
     todo = {p.key: p for p in points if not (runs_dir / p.key / "manifest.json").is_file()}
@@ -127,15 +137,15 @@ def execute(scenario_path: str, points: list[Point], runs_dir: Path, workers: in
             run_point(*a)
             bar.update()
     else:
-        # spawn: a fresh interpreter per worker (forking a process that has started torch threads can hang)
-        with ProcessPoolExecutor(min(workers or os.cpu_count(), len(args)), mp_context=get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(run_point, *a) for a in args]):
+        with nullcontext(pool) if pool else local_pool(workers, len(args)) as running:
+            for future in as_completed([running.submit(run_point, *a) for a in args]):
                 future.result()
                 bar.update()
 
 
-def combine(points: list[Point], runs_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per point and method (grid values, seed, run key, summary columns), and mean/std over seeds."""
+def combine(points: list[Point], runs_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One row per point and method (grid values, seed, run key, summary columns); statistics over seeds per point
+    and method; paired differences against FedAvg on the same seeds (``simdt.stats``)."""
     frames = []
     for p in points:
         s = pd.read_parquet(runs_dir / p.key / "summary.parquet")
@@ -146,13 +156,7 @@ def combine(points: list[Point], runs_dir: Path) -> tuple[pd.DataFrame, pd.DataF
         if table[f].isna().any() or not pd.api.types.is_numeric_dtype(table[f]):
             table[f] = table[f].map(lambda v: "null" if v is None or v != v else str(v))
     table = table[[*fields, "seed", "run", *[c for c in table if c not in (*fields, "seed", "run")]]]
-    numeric = [c for c in table.select_dtypes("number") if c not in (*fields, "seed")]
-    g = table.groupby([*fields, "method"], sort=False)
-    stats = g[numeric].agg(["mean", "std"])
-    stats.columns = [f"{a}_{b}" for a, b in stats.columns]
-    stats.insert(0, "seeds", g.size())
-    stats.insert(1, "reached_fraction", g["rounds_to_target"].apply(lambda s: s.notna().mean()))
-    return table, stats.reset_index()
+    return table, stats.over_seeds(table, fields), stats.paired(table, fields)
 
 
 def write_atomic(path: Path, write) -> None:
@@ -173,8 +177,12 @@ def sweep(scenario: str | Path, grid: dict[str, list], seeds: list[int], out: st
     write_atomic(out / "sweep.json", lambda p: p.write_text(json.dumps(spec, indent=2, default=str) + "\n"))
     with tqdm(desc="sweep", unit="run", total=0, disable=not progress) as bar:
         execute(path, points, out / "runs", workers, scheduler, bar)
-    table, stats = combine(points, out / "runs")
+    table, summary, diffs = combine(points, out / "runs")
     write_atomic(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
     write_atomic(out / "sweep.csv", lambda p: table.to_csv(p, index=False))
-    write_atomic(out / "sweep_summary.csv", lambda p: stats.to_csv(p, index=False))
+    write_atomic(out / "sweep_summary.csv", lambda p: summary.to_csv(p, index=False))
+    write_atomic(out / "sweep_paired.csv", lambda p: diffs.to_csv(p, index=False))
     return table
+
+
+make_callable(__name__, sweep)

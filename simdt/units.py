@@ -67,6 +67,19 @@ def size_bytes(value: object) -> float:
     return _parse(value, SIZE_UNITS, "size", "4KiB")
 
 
+_MONEY = re.compile(rf"^\s*({_NUMBER})\s*([A-Z]{{3}})?\s*$")
+
+
+def money(value: object) -> tuple[float, str | None]:
+    """(amount, ISO 4217 currency code or None) from '9.5 USD', '20EUR' or a bare number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value), None
+    match = _MONEY.match(value) if isinstance(value, str) else None
+    if not match:
+        raise UnitError(f"expected an amount of money such as '9.5 USD', got {value!r}")
+    return float(match.group(1)), match.group(2)
+
+
 def format_bytes(n: float) -> str:
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if abs(n) >= scale:
@@ -81,4 +94,13 @@ def format_duration(seconds: float) -> str:
         return f"{seconds / 3600:.2f} h"
     if seconds >= 60:
         return f"{seconds / 60:.1f} min"
-    return f"{seconds:.2f} s"
+    if seconds >= 1 or seconds == 0:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1e3:.3g} ms"
+
+
+def format_bandwidth(bps: float) -> str:
+    for unit, scale in (("Tbps", 1e12), ("Gbps", 1e9), ("Mbps", 1e6), ("kbps", 1e3)):
+        if abs(bps) >= scale:
+            return f"{bps / scale:.3g} {unit}"
+    return f"{bps:.3g} bps"

@@ -38,6 +38,47 @@ def test_parse_vary_units_and_direction():
         parse_target("accuracy")
 
 
+@pytest.mark.parametrize("text", ["f1=2", "f1=0", "balanced_accuracy=-0.1", "roc_auc=1.01", "participants=0", "f1=nan"])
+def test_impossible_targets_are_refused_at_parse_time(text):
+    with pytest.raises(scn.ScenarioError, match="target"):
+        parse_target(text)
+
+
+def test_listed_values_are_the_scan_points():
+    v = parse_vary("sites.uplink.up=1Mbps,256kbps,512kbps")
+    assert v.sizes == (256e3, 512e3, 1e6) and v.scan(5) == [1e6, 512e3, 256e3]  # good end first
+    assert parse_vary("sites.uplink.delay=300ms,100ms").scan(5) == [0.1, 0.3]  # lower is better
+    with pytest.raises(scn.ScenarioError):
+        parse_vary("sites.uplink.up=1Mbps,1Mbps")
+
+
+def test_never_and_always_reached_are_answers(tmp_path):
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(ONE_SITE))
+    common = ["--deadline", "1h", "--vary", "sites.uplink.up=500kbps..1Mbps", "--scan", "2", "--workers", "1", "--quiet"]
+    assert main(["plan", str(path), "--target", "participants=1", "--out", str(tmp_path / "always"), *common]) == 0
+    always = pd.read_csv(tmp_path / "always" / "plan.csv").iloc[0]
+    assert always["status"] == "passes over the whole range" and always["threshold"] == 5e5
+    assert main(["plan", str(path), "--target", "f1=0.999", "--out", str(tmp_path / "never"), *common]) == 0  # no crash
+    never = pd.read_csv(tmp_path / "never" / "plan.csv").iloc[0]
+    assert never["status"] == "fails over the whole range" and math.isnan(never["threshold"])
+    page = (tmp_path / "never" / "report" / "report.html").read_text()
+    assert "never reaches the target in time, even at 1 Mbps" in page
+
+
+def test_two_fields_give_a_pass_fail_map(tmp_path):
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(ONE_SITE))
+    assert main(["plan", str(path), "--target", "participants=1", "--deadline", "1h", "--vary", "sites.uplink.up=5kbps,1Mbps",
+                 "--vary", "sites.uplink.delay=10ms,100ms", "--workers", "1", "--out", str(tmp_path / "map"), "--quiet"]) == 0
+    plan = pd.read_csv(tmp_path / "map" / "plan.csv")
+    assert sorted(plan["value_2"]) == [0.01, 0.1]  # one answer per value of the second field
+    assert (plan["threshold"] == 1e6).all() and (plan["fail_bound"] == 5e3).all()  # 5 kbps misses the 1 s round
+    scan = pd.read_csv(tmp_path / "map" / "scan.csv")
+    assert len(scan) == 4 and (scan["passed"] == (scan["value"] == 1e6)).all()
+    assert "Pass/fail maps" in (tmp_path / "map" / "report" / "report.html").read_text()
+
+
 @pytest.mark.slow
 def test_plan_brackets_the_transfer_time_threshold(tmp_path):
     path = tmp_path / "one.yaml"
@@ -64,4 +105,4 @@ def test_plan_brackets_the_transfer_time_threshold(tmp_path):
     scan = pd.read_csv(out / "scan.csv")
     assert (scan["passed"] == (scan["value"] >= plan["threshold"])).all()  # monotone, as bisection assumes
     page = (out / "report" / "report.html").read_text()
-    assert "Threshold per method" in page and "data:image/png;base64," in page
+    assert "Threshold per method" in page and (out / "report" / "figures" / "plan.png").is_file()

@@ -1,5 +1,6 @@
 """The communication-cost report: tables agree with the run's own data, user strings are escaped, figures exist."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import yaml
 import simdt
 from simdt.cli import main
 from simdt.report import activity, traffic, write_report
-from simdt.report.page import _cell
+from simdt.report import fmt
 from simdt.results import Results
 
 EVIL = "<script>alert(1)</script>"
@@ -37,10 +38,16 @@ def test_report_escapes_user_strings_and_embeds_figures(report_dir):
     page = (report_dir / "report.html").read_text()
     assert EVIL not in page and "<b>bold</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;bold&lt;/b&gt; &amp; risky" in page
-    assert "<script" not in page.lower()
-    assert page.count('src="data:image/png;base64,') == 7  # curves, bytes, links, utilisation, 2 timelines, per site
-    for section in ("Methods", "Bytes on the wire by direction and category", "Bytes by link direction",
-                    "Link utilisation over time", "Client activity", "Projected traffic per site"):
+    # the only scripts are BokehJS and the figures' own (JSON data, escaped by Bokeh)
+    assert set(re.findall(r"<script[^>]*>", page.lower())) <= {"<script>", '<script type="text/javascript">',
+                                                                '<script type="application/json" id="">'} | set(
+        re.findall(r'<script type="application/json" id="[0-9a-f-]+">', page.lower()))
+    figures = sorted(p.stem for p in (report_dir / "figures").glob("*.png"))
+    assert figures == ["bytes", "curves", "links", "per-site", "timeline-fedavg", "timeline-fedprox", "util-fedavg",
+                       "util-fedprox"]
+    assert all(f'src="figures/{name}.png"' in page for name in figures)  # print uses the PNGs
+    for section in ("Methods", "Where the bytes go", "Link utilisation over time", "Client activity",
+                    "Projected traffic per site"):
         assert f"<h2>{section}" in page
 
 
@@ -72,7 +79,7 @@ def test_report_tables_match_the_run(run_dir, report_dir):
     summary = pd.read_csv(report_dir / "summary.csv")
     assert summary["wire_MB"].tolist() == pytest.approx((wire[summary["method"]] / 1e6).tolist())
     page = (report_dir / "report.html").read_text()
-    assert f"<td>{_cell(float(summary['final_balanced_accuracy'][0]))}</td>" in page
+    assert f"<td>{fmt.metric(float(summary['final_balanced_accuracy'][0]))}</td>" in page
 
 
 def test_utilisation_conserves_bytes(run_dir):

@@ -65,7 +65,7 @@ def test_cli_run_prints_summary_and_writes_folder(tmp_path, capsys):
         args += ["--set", f"{key}={value}"]
     assert cli.main(args) == 0
     out = capsys.readouterr().out
-    assert "fedavg" in out and "fedprox" in out and "rounds to target" in out and "MB to target" in out
+    assert "fedavg" in out and "fedprox" in out and "rounds to target" in out and "wire to target" in out
     assert (tmp_path / "r" / "summary.parquet").is_file()
 
 

@@ -3,7 +3,8 @@ the C-Town water network, 43 signals (tank levels L_T*, pump and valve flows F_*
 
 Download the CSVs from the official site, https://www.batadal.net/data.html (training dataset 1 =
 ``BATADAL_dataset03.csv``, training dataset 2 = ``BATADAL_dataset04.csv``, and the fully labelled
-``BATADAL_dataset04_full_labels.csv`` the organisers released with the results) into one folder and give it as
+``BATADAL_dataset04_full_labels.csv`` the organisers released with the results, and the C-Town network
+``CTOWN.INP`` for the physics twin) into one folder and give it as
 ``data.path`` (or put it in the cache folder, ``~/.cache/simdt/batadal`` by default). The files are checked
 against the SHA-256 sums below; ``verify: false`` accepts other versions.
 
@@ -13,9 +14,12 @@ How simdt uses it (choices, all parameters):
   both sides); ``eval_split: stratified`` draws it at random per class instead. The rest is split across the
   sites in contiguous time blocks (each site holds its own stretch of history) or, with ``partition:
   dirichlet``, by label proportions drawn from Dir(``dirichlet_alpha``) per class (non-IID).
-- D_twin: the attack-free year (training set 1) as the twin's normal operation, with synthetic attacks of the
-  kinds BATADAL contains injected into episodes of 24-110 h (the span of the real attacks' durations) until
-  ``twin_data.anomaly_fraction`` of the hours is labelled; ``twin_data.windows`` hours are sampled from it.
+- D_twin (``twin``): ``physics`` (default) simulates ``twin_data.windows`` hours of C-Town with EPANET on
+  ``CTOWN.INP``, BATADAL's attack kinds acting through the PLC control logic and at the SCADA, on about
+  ``twin_data.anomaly_fraction`` of the hours (``simdt/datasets/ctown.py``; parameters under ``ctown``, cached);
+  ``replay`` takes the attack-free year (training set 1) as the twin's normal operation and overwrites episodes of
+  24-110 h with synthetic attacks of BATADAL's kinds (``inject_attacks``: no junction pressure moves), then samples
+  ``twin_data.windows`` hours.
 - Features are standardised with D_twin's statistics (what the twin host knows).
 A site's data does not grow with simulated time: BATADAL is a fixed record, so every site holds its block.
 """
@@ -30,6 +34,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from simdt.data import Arrays, DataSource, SourceParams
+from simdt.datasets.ctown import CtownParams, generate
 from simdt.rng import Streams
 
 SHA256 = {
@@ -37,6 +42,7 @@ SHA256 = {
     "BATADAL_dataset03.csv": "8ca6cb851242254d2605b5a53ba3ba5009e2213a545d65396615f1ce0b426e1b",
     "BATADAL_dataset04.csv": "4746beab2cfcdb5e68c7fa197a7522aecb70189d61dcc3eb1f870d2ce387068b",
     "BATADAL_dataset04_full_labels.csv": "4c2356f5b4475407d78d053d1d9456a791951676ac7c0c7ebbcc665c04bd5c90",
+    "CTOWN.INP": "9198b0bb43f551b29bfb550e206ff95f1df220118fc0068c7f130cec78d58d9e",
 }
 REAL = "BATADAL_dataset04_full_labels.csv"
 TWIN_RUNS = {"dataset03": "BATADAL_dataset03.csv", "dataset01": "BATADAL_dataset01.csv"}
@@ -70,21 +76,32 @@ class BatadalParams(SourceParams):
     eval_split: Literal["stratified", "time"] = "stratified"
     partition: Literal["time_blocks", "dirichlet"] = "time_blocks"
     dirichlet_alpha: float = Field(0.5, gt=0, description="concentration of the per-class Dirichlet split")
+    twin: Literal["physics", "replay"] = Field("physics", description="D_twin: C-Town simulated, or dataset03 "
+                                               "with attacks written over it")
+    ctown: CtownParams = CtownParams()
     twin_runs: list[Literal["dataset03", "dataset01"]] = Field(["dataset03"], min_length=1,
-                                                                description="attack-free runs the twin starts from")
+                                                                description="attack-free runs the replay twin uses")
 
     @property
     def folder(self) -> Path:
         return (self.path or self.cache_dir).expanduser()
 
+    @property
+    def inp(self) -> Path:
+        return (self.ctown.inp or self.folder / "CTOWN.INP").expanduser()
+
     @model_validator(mode="after")
     def _files_present_and_intact(self):
-        needed = [REAL, *(TWIN_RUNS[r] for r in self.twin_runs)]
-        missing = [f for f in needed if not (self.folder / f).is_file()]
+        twin = [self.inp] if self.twin == "physics" else [self.folder / TWIN_RUNS[r] for r in self.twin_runs]
+        needed = [self.folder / REAL, *twin]
+        missing = [f for f in needed if not f.is_file()]
         if missing:
-            raise ValueError(f"no {', '.join(missing)} in {self.folder}: download BATADAL from {DOWNLOAD} "
+            inside = [f.name for f in missing if f.parent == self.folder]
+            where = [f"{', '.join(inside)} in {self.folder}"] if inside else []
+            where += [f"{f} (data.ctown.inp)" for f in missing if f.parent != self.folder]
+            raise ValueError(f"no {'; no '.join(where)}: download BATADAL from {DOWNLOAD} "
                              f"and give its folder as data.path (e.g. --set data.path=DIR)")
-        bad = [f for f in needed if self.verify and sha256(self.folder / f) != SHA256[f]]
+        bad = [f.name for f in needed if self.verify and f.name in SHA256 and sha256(f) != SHA256[f.name]]
         if bad:
             raise ValueError(f"{', '.join(bad)} in {self.folder}: SHA-256 differs from the official file "
                              f"(re-download from {DOWNLOAD}, or set verify: false)")
@@ -137,6 +154,16 @@ def inject_attacks(df: pd.DataFrame, fraction: float, rng: np.random.Generator) 
     return y
 
 
+def twin_frame(params: BatadalParams, twin_data, streams: Streams) -> tuple[pd.DataFrame, np.ndarray]:
+    """D_twin's raw signals (BATADAL's 43 columns, hourly) and 0/1 labels, before any scaling."""
+    if params.twin == "physics":
+        twin = generate(params.ctown, params.inp, twin_data.windows, twin_data.anomaly_fraction,
+                        streams.int_seed("twin/ctown"))
+        return twin.frame.drop(columns="ATT_FLAG"), twin.frame["ATT_FLAG"].to_numpy()
+    base = pd.concat([read_csv(params.folder / TWIN_RUNS[r]) for r in params.twin_runs]).drop(columns="ATT_FLAG")
+    return base, inject_attacks(base, twin_data.anomaly_fraction, streams.numpy("twin/batadal/attacks"))
+
+
 def _eval_mask(y: np.ndarray, params: BatadalParams, rng: np.random.Generator) -> np.ndarray:
     held = np.zeros(len(y), bool)
     if params.eval_split == "time":
@@ -167,9 +194,8 @@ class BatadalData(DataSource):
     def __init__(self, params: BatadalParams, scenario, sites: list[str], streams: Streams, catalog: Path):
         real = read_csv(params.folder / REAL)
         self.feature_names = [c for c in real.columns if c != "ATT_FLAG"]
-        base = pd.concat([read_csv(params.folder / TWIN_RUNS[r]) for r in params.twin_runs])[self.feature_names]
-        ty = inject_attacks(base, scenario.twin_data.anomaly_fraction, streams.numpy("twin/batadal/attacks"))
-        tX = base.to_numpy(np.float64)
+        base, ty = twin_frame(params, scenario.twin_data, streams)
+        tX = base[self.feature_names].to_numpy(np.float64)
         mean, std = tX.mean(0), tX.std(0)
         std[std == 0] = 1.0  # signals the twin never sees vary (e.g. pumps that never run) stay in raw units
         scale = lambda X: ((np.asarray(X, np.float64) - mean) / std).astype(np.float32)  # noqa: E731

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from simdt.report.activity import union_s
+from simdt.results import HOSTS
 
-HOSTS = ("server", "twin_host")
 CATEGORIES = ("model download", "update upload", "twin sync", "telemetry", "control", "headers/handshake", "retransmission")
 
 
