@@ -163,11 +163,11 @@ def server_mode(spec):
 
 def check_aggregation(scenario, methods, label: str, node) -> None:
     """Asynchronous modes: methods that can run them, enough sites for the concurrency, a buffer that can fill."""
-    from simdt.fl.methods import METHODS
-
     spec, sites = scenario.fl.aggregation, scenario.sites.count
     if spec.mode == "sync":
         return
+    from simdt.fl.methods import METHODS
+
     for name, _ in methods:
         reason = METHODS[name].synchronous_only
         if reason:
