@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from simdt import scenario as scn
+from simdt.atomic import MARKER, OutputFolderError, check_target
 
 EPILOG_RUN = """examples:
   simdt run                                   # the default scenario (scenarios/default.yaml)
@@ -42,6 +43,7 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     if args.tariff:
         cost.parse_tariff(args.tariff)  # a bad tariff fails before anything runs
+    check_target(out, MARKER if args.seeds > 1 else "manifest.json")  # refused before, not after, the simulation
     if args.seeds > 1:
         return _run_seeds(args, overrides, sc, out)
     started = time.perf_counter()
@@ -298,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except scn.ScenarioError as exc:
+    except (scn.ScenarioError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -25,6 +25,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from simdt import scenario as scn
+from simdt.atomic import claim_folder
 from simdt.callable_module import make_callable
 from simdt import stats, sweep, units
 from simdt.metrics import METRICS
@@ -226,8 +227,7 @@ def plan(scenario, vary: Vary | list[Vary], target: tuple[str, float], deadline_
     varies = [vary] if isinstance(vary, Vary) else list(vary)
     if not 1 <= len(varies) <= 2 or len({v.field for v in varies}) != len(varies):
         raise scn.ScenarioError("--vary takes one field, or two different fields for a pass/fail map")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_folder(out)
     planner = Planner(scenario, varies, target, deadline_s, seeds, out, base, pass_fraction, workers, scheduler, progress)
     local = not scheduler and (workers or os.cpu_count() or 1) > 1
     with planner.bar, sweep.local_pool(workers) if local else nullcontext() as planner.pool:

@@ -64,7 +64,7 @@ class Results:
     def save(self, run_dir: str | Path) -> Path:
         """Write every table as Parquet and CSV plus manifest.json, atomically (temp folder + rename)."""
         run_dir = Path(run_dir)
-        with atomic_folder(run_dir) as tmp:
+        with atomic_folder(run_dir, "manifest.json") as tmp:
             for name in TABLES:
                 table = getattr(self, name)
                 table.to_parquet(tmp / f"{name}.parquet", index=False)

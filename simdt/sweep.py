@@ -25,6 +25,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from simdt import scenario as scn
+from simdt.atomic import claim_folder
 from simdt.callable_module import make_callable
 from simdt import stats
 
@@ -172,7 +173,7 @@ def sweep(scenario: str | Path, grid: dict[str, list], seeds: list[int], out: st
     out = Path(out)
     path = str(scn.find_scenario(scenario).resolve())
     points = make_points(path, grid, seeds, base)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_folder(out)
     spec = {"scenario": str(scenario), "grid": grid, "seeds": seeds, "base": base or {}, "points": len(points)}
     write_atomic(out / "sweep.json", lambda p: p.write_text(json.dumps(spec, indent=2, default=str) + "\n"))
     with tqdm(desc="sweep", unit="run", total=0, disable=not progress) as bar:

@@ -491,7 +491,7 @@ def _ar1(n: int, rng, std: float) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------------------- cache
 
 def _store(folder: Path, twin: Twin, meta: dict) -> None:
-    with atomic_folder(folder) as tmp:
+    with atomic_folder(folder, "meta.json") as tmp:
         twin.frame.to_parquet(tmp / "signals.parquet")
         twin.episodes.to_parquet(tmp / "episodes.parquet")
         (tmp / "meta.json").write_text(json.dumps({**meta, "rejected": twin.rejected}, indent=1))

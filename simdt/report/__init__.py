@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from simdt.atomic import atomic_folder
+from simdt.atomic import atomic_folder, check_target
 from simdt.callable_module import make_callable
 from simdt.scenario import ScenarioError
 
@@ -40,9 +40,10 @@ def write_report(src: str | Path, out: str | Path | None = None, *, tariff=None,
     ``tariff``: a ``CostSpec`` or 'per_gb=9.5 USD,per_month=25 USD', before the scenario's ``cost``.
     ``png``: also draw every figure as figures/NAME.png (print uses them). Written atomically (temp folder +
     rename), so a report is never half-written."""
-    page, tables = build_page(src, tariff)
     out = Path(out) if out else Path("reports") / Path(src).resolve().name
-    with atomic_folder(out) as tmp:
+    check_target(out, "report.html")  # before the work of building the page
+    page, tables = build_page(src, tariff)
+    with atomic_folder(out, "report.html") as tmp:
         for name, table in tables.items():
             table.to_csv(tmp / f"{name}.csv", index=False)
         (tmp / "report.html").write_text(page.render(), encoding="utf-8")
