@@ -19,16 +19,23 @@ MIN_TRACE_BPS = 1e3  # a second with no delivery opportunity still trickles, so 
 
 def windows(env: simpy.Environment, name: str, period_s: float, open_s: float, offset_s: float,
             set_state: Callable[[str, bool], None]):
-    """Up for ``open_s`` from ``offset_s`` into every ``period_s`` (a satellite pass, a scheduled slot), down between."""
+    """Up for ``open_s`` from ``offset_s`` into every ``period_s`` (a satellite pass, a scheduled slot), down between.
+
+    Edges are computed from the period's integer index, never from the clock plus a float remainder: a
+    remainder such as 12.2 % 10 = 2.1999999999999993 would schedule an edge 1e-15 s ahead, which the clock
+    cannot represent, and time would stop advancing. Each pass of the loop moves to the next period."""
+    if open_s >= period_s:  # a window as long as its period never closes
+        set_state(name, True)
+        return
+    k = math.floor((env.now - offset_s) / period_s)  # the period the clock is in
     while True:
-        phase = (env.now - offset_s) % period_s
-        if period_s - phase < 1e-9 * period_s:  # float rounding just short of a period boundary
-            phase = 0.0
-        up = phase < open_s
-        set_state(name, up)
-        if open_s >= period_s:  # a window as long as its period never closes
-            return
-        yield link_clock(env, open_s - phase if up else period_s - phase)
+        close = offset_s + k * period_s + open_s
+        k += 1
+        if env.now < close:
+            set_state(name, True)
+            yield link_clock(env, close - env.now)
+        set_state(name, False)
+        yield link_clock(env, max(offset_s + k * period_s - env.now, 0.0))
 
 
 def replay(env: simpy.Environment, resource: str, bps: tuple[float, ...], step_s: float,
