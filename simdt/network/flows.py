@@ -37,6 +37,7 @@ _EPS_S = 1e-9  # events this close to now are due now (float rounding of now + d
 _RATE_EVENTS = ("window", "sent")
 MAX_RTO_S = 60.0  # RFC 6298 2.5: the backed-off retransmission timer may be capped, at no less than 60 s
 OUTAGE_POLICIES = ("resume", "restart", "fail")
+MAX_WINDOW_SEGMENTS = 1e9  # in segments
 
 
 @dataclass
@@ -296,6 +297,9 @@ class Network:
     # ---- flow state machine -------------------------------------------------------------------
 
     def _begin_round(self, flow: _Flow, cwnd: float) -> None:
+        # a window far beyond any real one (1.5 TB): on a link too slow to ever use it, doubling would
+        # otherwise grow it past what a float holds
+        cwnd = min(cwnd, MAX_WINDOW_SEGMENTS)
         flow.phase, flow.cwnd, flow.round_sent, flow.round_start = "burst", cwnd, flow.sent, self.env.now
         flow.backlog = self._standing_queue(flow, cwnd)
         flow.queue_delay = flow.backlog * flow.segment * 8 / self._fair_bps(flow)
