@@ -585,17 +585,48 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
+MAX_YAML_BYTES = 1 << 20  # a scenario is a page of settings; a megabyte is already a mistake
+
+
 def _read_yaml(path: Path, label: str) -> tuple[Any, yaml.Node | None]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"cannot read file: {exc.strerror}", file=label) from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise ScenarioError(f"file of {len(raw):,} bytes; a scenario is at most {MAX_YAML_BYTES:,}", file=label)
     try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError("not UTF-8", file=label, line=raw[:exc.start].count(b"\n") + 1) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _reject_duplicate_keys(node, label)
+        return yaml.safe_load(text), node
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(f"malformed YAML: {problem}", file=label, line=mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise ScenarioError("malformed YAML: nested too deeply", file=label) from None
+
+
+def _reject_duplicate_keys(root: yaml.Node | None, label: str) -> None:
+    """PyYAML keeps the last of two equal keys; a scenario with both is ambiguous, so it is an error."""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise ScenarioError(f"duplicate key (first at line {seen[key.value]})", file=label,
+                                            line=key.start_mark.line + 1, field=key.value)
+                    seen[key.value] = key.start_mark.line + 1
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def _pydantic_error(exc: ValidationError, label: str, node: yaml.Node | None, prefix: tuple = ()) -> ScenarioError:
